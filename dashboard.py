@@ -1,0 +1,21 @@
+"""The IOP Outcomes Dashboard: page list, sidebar filters, nothing else.
+
+Run it with `make run` (or `streamlit run dashboard.py`). Pages live in pages/, the SQL they
+run in queries/, the shared Python in outcomes/.
+"""
+
+import streamlit as st
+
+from outcomes import navigation, ui
+
+st.set_page_config(page_title="IOP Outcomes", page_icon=":material/monitoring:", layout="wide")
+
+ui.ensure_database()
+ui.sidebar_filters()
+
+pages: dict[str, list] = {}
+for spec in navigation.available(navigation.pages_for("local")):
+    pages.setdefault(spec.section, []).append(
+        st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=spec.default)
+    )
+st.navigation(pages).run()

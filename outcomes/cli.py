@@ -1,0 +1,102 @@
+"""The command line: ``python -m outcomes build | kpis | demo | report | bench | check``.
+
+Every command finds the database and the exports the same way (``--db`` / ``OUTCOMES_DB``,
+``--exports`` / ``OUTCOMES_EXPORTS``; see outcomes.config). Exit status: 0 on success, 2 when
+the input is wrong (a build that cannot go on, a bad argument), 1 when a check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+
+from . import config
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; expected YYYY-MM-DD") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m outcomes", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build the database from a folder of exports")
+    build.add_argument("--exports", help="folder of exports (default $OUTCOMES_EXPORTS or the demo)")
+    build.add_argument("--db", help="database file (default $OUTCOMES_DB or data/outcomes.duckdb)")
+
+    kpis = commands.add_parser("kpis", help="print the metrics of a period (SPEC section 4)")
+    kpis.add_argument("--db", help="database file (default $OUTCOMES_DB or data/outcomes.duckdb)")
+    kpis.add_argument("--start", type=_date, required=True, help="first day of the period")
+    kpis.add_argument("--end", type=_date, required=True, help="last day of the period")
+    kpis.add_argument("--as-of", type=_date, help="see the data as known that day (default: the build's)")
+    kpis.add_argument("--focus", default="2.1", help="focus levels, e.g. 2.1 or 2.1,2.5")
+    kpis.add_argument("--retention-days", default="30,60,90", help="e.g. 30,60,90")
+    kpis.add_argument("--program", help="only this program")
+    kpis.add_argument("--site", help="only this site")
+    kpis.add_argument("--json", action="store_true", help="print one JSON object")
+
+    demo = commands.add_parser("demo", help="generate demo exports (seeded)")
+    demo.add_argument("--out", help="folder to write (default: the demo exports folder)")
+    demo.add_argument("--clients", type=int, default=config.DEMO_CLIENTS)
+    demo.add_argument("--seed", type=int, default=config.DEMO_SEED)
+    demo.add_argument("--start", type=_date, default=dt.date(2024, 11, 1))
+    demo.add_argument("--months", type=int, default=24)
+    demo.add_argument("--format", choices=("auto", "csv", "parquet"), default="auto")
+    demo.add_argument("--build", action="store_true", help="then build the database from it")
+    demo.add_argument("--db", help="database file for --build")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        from .build import main_build
+
+        return main_build(config.exports_path(args.exports), config.db_path(args.db))
+    if args.command == "kpis":
+        return _kpis(parser, args)
+    if args.command == "demo":
+        from .demo import generate
+
+        out = config.exports_path(args.out) if args.out else config.DEMO_EXPORTS
+        counts = generate(out, clients=args.clients, seed=args.seed, start=args.start,
+                          months=args.months, fmt=args.format,
+                          progress=lambda m: print(m, file=sys.stderr, flush=True))
+        print(f"Wrote demo exports to {out}: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+        if args.build:
+            from .build import main_build
+
+            return main_build(out, config.db_path(args.db))
+        return 0
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def _kpis(parser: argparse.ArgumentParser, args) -> int:
+    from .db import NoDatabase, open_as_of
+    from .filters import Filters, parse_days, parse_focus
+    from .kpis import kpis, to_json, to_table
+
+    try:
+        filters = Filters(
+            start=args.start, end=args.end, focus=parse_focus(args.focus),
+            program=args.program, site=args.site, retention_days=parse_days(args.retention_days),
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    if filters.end < filters.start:
+        parser.error(f"--end {filters.end} is before --start {filters.start}")
+    try:
+        con = open_as_of(config.db_path(args.db), args.as_of)
+    except NoDatabase as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    values = kpis(con, filters)
+    print(to_json(values) if args.json else to_table(values, filters))
+    return 0

@@ -1,0 +1,82 @@
+"""Opening the database for reading.
+
+The dashboard and the commands read the database through a read-only connection. The model in
+the file was built for the build's as-of date; :func:`open_as_of` gives a connection whose
+model sees the data as known on another date (``kpis --as-of``): an in-memory database that
+reads the canonical tables of the file and builds the model anew for that date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .build import create_contract_macros
+from .runner import QUERIES, build_model
+
+# Tables the build writes and the model reads (the model itself is rebuilt for the date).
+SOURCE_TABLES = (
+    "clients", "episodes", "attendance", "assessments", "relapse_events", "rejects",
+    "duplicate_rows", "build_info", "source_files", "instrument_thresholds", "severity_bands",
+)
+
+
+class NoDatabase(Exception):
+    """There is no database at that path yet (build one first)."""
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    build_id: str
+    built_at: dt.datetime
+    as_of: dt.date
+    exports_folder: str
+    model_hash: str
+
+
+def file_identity(path: Path) -> tuple[int, int, int] | None:
+    """What changes when a build swaps a new file in: (inode, size, mtime in ns)."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the database file."""
+    if not Path(path).exists():
+        raise NoDatabase(f"{path}: no database yet; run `python -m outcomes build` first")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def build_info(con: duckdb.DuckDBPyConnection) -> BuildInfo:
+    row = con.execute(
+        "select build_id, built_at, as_of, exports_folder, model_hash from build_info"
+    ).fetchone()
+    return BuildInfo(*row)
+
+
+def model_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
+    return con.execute("select as_of from model_as_of").fetchone()[0]
+
+
+def open_as_of(path: Path, as_of: dt.date | None, queries: Path = QUERIES) -> duckdb.DuckDBPyConnection:
+    """A connection whose model sees the data as known on ``as_of``: the file itself when
+    ``as_of`` is None or the build's own as-of date, else an in-memory model built anew."""
+    con = connect(path)
+    if as_of is None or as_of == model_as_of(con):
+        return con
+    con.close()
+    memory = duckdb.connect()
+    literal = "'" + str(Path(path).resolve()).replace("'", "''") + "'"
+    memory.execute(f"attach {literal} as source (read_only)")
+    for table in SOURCE_TABLES:
+        memory.execute(f"create view {table} as select * from source.main.{table}")
+    create_contract_macros(memory)
+    build_model(memory, as_of, queries)
+    return memory

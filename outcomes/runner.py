@@ -1,0 +1,241 @@
+"""Named SQL queries: find them, read their headers, bind their parameters, run them.
+
+Every query is a ``.sql`` file under ``queries/`` that starts with a header block::
+
+    -- name: retention_rate
+    -- title: Share of admissions still in care N days after admission
+    -- description: One row per requested N. ...
+    --   (a description may go on over indented comment lines)
+    -- params: start_date date, end_date date, as_of date, focus varchar[], days integer[]
+    -- columns: days, retained, eligible, rate
+
+Files under ``queries/model/`` also say ``-- materialize: table`` (the build stores the result
+as a table of that name) or ``-- materialize: macro`` (the file's statements create macros).
+Parameters are bound by name (``$start_date``), never pasted into the SQL text. A query is
+read from disk each time it is asked for (it is a small file), so an edited ``.sql`` file is
+what runs next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .config import QUERIES
+
+HEADER_FIELDS = ("name", "title", "description", "params", "columns")
+IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+PARAM_USE = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+class QueryError(Exception):
+    """A query file that cannot be used as it is (bad header, unknown name, bad parameters)."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # a DuckDB type as written in the header: date, varchar, varchar[], integer[]...
+
+    @property
+    def is_list(self) -> bool:
+        return self.type.endswith("[]")
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    path: Path
+    title: str
+    description: str
+    params: tuple[Param, ...]
+    columns: tuple[str, ...]
+    sql: str
+    materialize: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def group(self) -> str:
+        """The folder under queries/ (``model`` or ``metrics``...)."""
+        return self.path.parent.name
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    def used_params(self) -> set[str]:
+        """The ``$names`` the SQL uses, comments and string literals left out."""
+        return set(PARAM_USE.findall(strip_comments_and_strings(self.sql)))
+
+    def bind(self, values: dict) -> dict:
+        """The declared parameters, taken from ``values``; a missing one is an error."""
+        missing = [p for p in self.param_names if p not in values]
+        if missing:
+            raise QueryError(f"{self.name}: no value for parameter(s) {', '.join(missing)}")
+        return {p.name: _python_value(values[p.name], p) for p in self.params}
+
+
+def strip_comments_and_strings(sql: str) -> str:
+    """SQL without ``--`` comments and without the contents of '...' literals."""
+    out = re.sub(r"'(?:[^']|'')*'", "''", sql)
+    return re.sub(r"--[^\n]*", "", out)
+
+
+def _python_value(value, param: Param):
+    if value is None:
+        return None
+    if param.type == "date" and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if param.is_list:
+        return list(value)
+    return value
+
+
+def parse_header(path: Path, text: str) -> dict[str, str]:
+    """The ``-- key: value`` lines at the top of a query file; continuation lines (``--``
+    followed by two or more spaces) extend the previous field."""
+    header: dict[str, str] = {}
+    key = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            if header:
+                break
+            continue
+        if not stripped.startswith("--"):
+            break
+        body = stripped[2:]
+        match = re.match(r"\s?([a-z_]+):\s*(.*)$", body)
+        if match and not body.startswith("   "):
+            key = match.group(1)
+            header[key] = match.group(2).strip()
+        elif key is not None and body.strip():
+            header[key] = (header[key] + " " + body.strip()).strip()
+    return header
+
+
+def parse_params(path: Path, text: str) -> tuple[Param, ...]:
+    params = []
+    for item in filter(None, (part.strip() for part in split_top_level(text))):
+        bits = item.split(None, 1)
+        if len(bits) != 2 or not IDENTIFIER.fullmatch(bits[0]):
+            raise QueryError(f"{path}: params must read 'name type, ...'; cannot read '{item}'")
+        params.append(Param(bits[0], bits[1].strip().lower()))
+    return tuple(params)
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split on commas that are not inside parentheses (``decimal(10, 2)`` stays whole)."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
+
+
+def read_query(path: Path) -> Query:
+    text = path.read_text(encoding="utf-8")
+    header = parse_header(path, text)
+    missing = [f for f in HEADER_FIELDS if f not in header]
+    if missing:
+        raise QueryError(f"{path}: header lacks {', '.join(missing)}")
+    name = header["name"]
+    if not IDENTIFIER.fullmatch(name):
+        raise QueryError(f"{path}: name '{name}' is not a lower-case identifier")
+    columns = tuple(c.strip() for c in header["columns"].split(",") if c.strip())
+    extra = {k: v for k, v in header.items() if k not in HEADER_FIELDS}
+    return Query(
+        name=name,
+        path=path,
+        title=header["title"],
+        description=header["description"],
+        params=parse_params(path, header["params"]),
+        columns=columns,
+        sql=text,
+        materialize=extra.get("materialize"),
+        extra=extra,
+    )
+
+
+def query_files(root: Path = QUERIES) -> list[Path]:
+    return sorted(root.rglob("*.sql"))
+
+
+def load_queries(root: Path = QUERIES) -> dict[str, Query]:
+    """Every query under ``root`` by name, read fresh from disk."""
+    queries: dict[str, Query] = {}
+    for path in query_files(root):
+        query = read_query(path)
+        if query.name in queries:
+            raise QueryError(f"{path}: name '{query.name}' is also used by {queries[query.name].path}")
+        queries[query.name] = query
+    return queries
+
+
+def get_query(name: str, root: Path = QUERIES) -> Query:
+    """One query by name (read fresh from disk)."""
+    for path in query_files(root):
+        # The name is in the header; the file name normally matches it, so look there first.
+        if path.stem == name:
+            query = read_query(path)
+            if query.name == name:
+                return query
+    queries = load_queries(root)
+    if name not in queries:
+        raise QueryError(f"no query named '{name}' under {root}")
+    return queries[name]
+
+
+def run(con: duckdb.DuckDBPyConnection, query: Query | str, params: dict | None = None) -> pd.DataFrame:
+    """Run a named query on a cursor of ``con`` with its declared parameters bound."""
+    if isinstance(query, str):
+        query = get_query(query)
+    bound = query.bind(params or {})
+    cursor = con.cursor()
+    try:
+        return cursor.execute(query.sql, bound).df()
+    finally:
+        cursor.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The model: queries/model/*.sql built into a database
+# ---------------------------------------------------------------------------------------------
+
+
+def model_queries(root: Path = QUERIES) -> list[Query]:
+    """The model files in build order (file name order: numbered prefixes)."""
+    queries = [read_query(p) for p in sorted((root / "model").glob("*.sql"))]
+    for query in queries:
+        if query.materialize not in ("table", "macro"):
+            raise QueryError(f"{query.path}: model files say '-- materialize: table' or 'macro'")
+    return queries
+
+
+def build_model(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: Path = QUERIES,
+                progress=None) -> None:
+    """Create the model's macros and tables in ``con`` for the as-of date."""
+    for query in model_queries(root):
+        if progress:
+            progress(f"model: {query.name}")
+        try:
+            if query.materialize == "macro":
+                con.execute(query.sql)
+            else:
+                bound = query.bind({"as_of": as_of})
+                con.execute(f'create or replace table "{query.name}" as\n{query.sql}', bound)
+        except duckdb.Error as exc:
+            raise QueryError(f"{query.path.relative_to(root.parent)}: {exc}") from None

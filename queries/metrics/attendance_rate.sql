@@ -1,0 +1,37 @@
+-- name: attendance_rate
+-- title: Show rate: attended / (attended + no-show)
+-- description: Sessions of any type (workshops too) dated in the period that belong to a focus
+--   episode (program and site filters apply to that episode). rate = attended / (attended +
+--   no_show); cancelled and excused sessions count in neither; null when there are none.
+-- params: start_date date, end_date date, focus varchar[], program varchar, site varchar
+-- columns: attended, no_show, cancelled, excused, rate
+
+with
+
+period as (
+    select * from reporting_period($start_date, $end_date)
+),
+
+episodes as (
+    select * from focus_episodes($focus, $program, $site)
+),
+
+sessions_in_period as (
+    select s.status
+    from sessions as s
+    inner join period as p on s.session_date between p.period_start and p.period_end
+    where s.episode_id in (select episode_id from episodes)
+),
+
+final as (
+    select
+        count(*) filter (where status = 'attended') as attended,
+        count(*) filter (where status = 'no_show') as no_show,
+        count(*) filter (where status = 'cancelled') as cancelled,
+        count(*) filter (where status = 'excused') as excused,
+        count(*) filter (where status = 'attended')
+        / nullif(count(*) filter (where status in ('attended', 'no_show')), 0) as rate
+    from sessions_in_period
+)
+
+select * from final

@@ -1,0 +1,47 @@
+-- name: continuation_rate
+-- title: NIATx continuation: admissions with 5 attended sessions in their first 30 days
+-- description: Eligible: focus admissions in the period whose admit_date + 30 is on or before
+--   the as-of date (so the whole 30 days are known). Continued: at least 5 attended treatment
+--   sessions (any type but workshop; the first plus four more) that belong to an episode of
+--   the admission's stay and are dated admit_date .. admit_date + 30. A transfer out before day
+--   30 is not left out: it simply is not continuation in this program. rate = continued /
+--   eligible, null when none are eligible.
+-- params: start_date date, end_date date, focus varchar[], program varchar, site varchar
+-- columns: continued, eligible, rate
+
+with
+
+period as (
+    select * from reporting_period($start_date, $end_date)
+),
+
+episodes as (
+    select * from focus_episodes($focus, $program, $site)
+),
+
+eligible as (
+    select e.episode_id, e.stay_id, e.admit_date
+    from episodes as e
+    inner join period as p
+        on e.admit_date between p.period_start and p.period_end and e.admit_date + 30 <= p.as_of
+),
+
+early_sessions as (
+    select a.episode_id, count(*) as attended
+    from eligible as a
+    inner join sessions as s
+        on a.stay_id = s.stay_id and s.session_date between a.admit_date and a.admit_date + 30
+    where s.is_treatment and s.status = 'attended'
+    group by a.episode_id
+),
+
+final as (
+    select
+        count(*) filter (where coalesce(s.attended, 0) >= 5) as continued,
+        count(*) as eligible,
+        count(*) filter (where coalesce(s.attended, 0) >= 5) / nullif(count(*), 0) as rate
+    from eligible as a
+    left join early_sessions as s on a.episode_id = s.episode_id
+)
+
+select * from final

@@ -254,6 +254,28 @@ def chart(fig: go.Figure, caption: str, data: pd.DataFrame | None, key: str,
     return event
 
 
+def column_config(frame: pd.DataFrame) -> dict:
+    """Readable defaults for a result table: dates without a time, counts with separators."""
+    config = {}
+    for name, dtype in frame.dtypes.items():
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            values = frame[name].dropna()
+            has_time = bool(len(values)) and bool((values != values.dt.normalize()).any())
+            config[name] = st.column_config.DatetimeColumn(
+                format="YYYY-MM-DD HH:mm" if has_time else "YYYY-MM-DD")
+        elif pd.api.types.is_integer_dtype(dtype) and not name.endswith("line"):
+            config[name] = st.column_config.NumberColumn(format="localized")
+    return config
+
+
+def table(frame: pd.DataFrame, key: str, download: bool = True, **kwargs) -> None:
+    """A result table (no index, readable dates and counts) with its CSV download."""
+    config = {**column_config(frame), **kwargs.pop("column_config", {})}
+    st.dataframe(frame, hide_index=True, column_config=config, key=key, **kwargs)
+    if download:
+        table_download(frame, key)
+
+
 def table_download(frame: pd.DataFrame, key: str) -> None:
     st.download_button("Download CSV", csv_bytes(frame), file_name=f"{key}.csv", mime="text/csv",
                        key=f"{key}_csv", icon=":material/download:", type="tertiary", on_click="ignore")

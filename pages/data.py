@@ -34,8 +34,8 @@ with ui.panel("Build and freshness"):
 
 with ui.panel("Files loaded"):
     summary = ui.run("load_summary")
-    st.dataframe(
-        summary, hide_index=True,
+    ui.table(
+        summary, "load_summary", download=False,
         column_config={
             "table_name": "Table", "file_name": "File", "rows_read": "Rows read",
             "duplicates": st.column_config.NumberColumn("Exact duplicates", help="Loaded once."),
@@ -48,8 +48,7 @@ with ui.panel("Files loaded"):
         st.caption("Empty (header only): " + ", ".join(empty) + ".")
     files = ui.run("source_files")
     with st.expander("File details: size, hash, encoding, columns used and ignored"):
-        st.dataframe(files, hide_index=True)
-        ui.table_download(files, "source_files")
+        ui.table(files, "source_files")
 
 with ui.panel("Rejected rows"):
     reasons = ui.run("reject_reasons")
@@ -58,10 +57,10 @@ with ui.panel("Rejected rows"):
     else:
         st.markdown(f"**{int(reasons['rows'].sum()):,}** broken rules. Each reason names the "
                     "column and the rule; `first_line` is the first line of the file where it happens.")
-        st.dataframe(reasons, hide_index=True)
+        ui.table(reasons, "reject_reasons", download=False)
         rows = ui.run("rejected_rows", row_limit=ROW_LIMIT)
         with st.expander(f"The rejected rows (first {ROW_LIMIT:,})"):
-            st.dataframe(rows, hide_index=True)
+            ui.table(rows, "rejected_rows", download=False)
             ui.table_download(ui.run("rejected_rows", row_limit=10_000_000), "rejected_rows")
 
 with ui.panel("Rows that belong to no episode"):
@@ -70,14 +69,13 @@ with ui.panel("Rows that belong to no episode"):
         ui.empty_state("Every session, assessment and relapse event belongs to an episode.")
     else:
         counts = unmatched.groupby(["source", "problem"]).size().reset_index(name="rows")
-        st.dataframe(counts, hide_index=True)
+        ui.table(counts, "unmatched_counts", download=False)
         st.caption("'no episode': the row's date is outside all of the client's episode windows and "
                    "its episode_id (if any) names none of the client's episodes; metrics that count "
                    "by episode skip it. 'outside named episode': the row names an episode whose "
                    "window does not contain its date; it still belongs to that episode.")
         with st.expander("The rows"):
-            st.dataframe(unmatched, hide_index=True)
-            ui.table_download(unmatched, "unmatched_rows")
+            ui.table(unmatched, "unmatched_rows")
 
 with ui.panel("Open episodes with no attendance in 30 days"):
     stale = ui.run("stale_open_episodes")
@@ -86,8 +84,7 @@ with ui.panel("Open episodes with no attendance in 30 days"):
     else:
         st.caption("Likely missed discharges in the EHR, or clients lost to care. Days since = "
                    "as-of date minus the last attended session (or the admission, if none).")
-        st.dataframe(stale, hide_index=True)
-        ui.table_download(stale, "stale_open_episodes")
+        ui.table(stale, "stale_open_episodes")
 
 with ui.panel("Workshop guest-rule breaks (more than 3 guests)"):
     breaks = ui.run("guest_rule_breaks")
@@ -96,8 +93,7 @@ with ui.panel("Workshop guest-rule breaks (more than 3 guests)"):
     else:
         st.caption("Each client may bring up to 3 loved ones. These rows loaded; check the export "
                    "or the practice.")
-        st.dataframe(breaks, hide_index=True)
-        ui.table_download(breaks, "guest_rule_breaks")
+        ui.table(breaks, "guest_rule_breaks")
 
 with ui.panel("Sessions whose rows disagree"):
     conflicts = ui.run("session_conflicts")
@@ -107,7 +103,6 @@ with ui.panel("Sessions whose rows disagree"):
         st.caption("Rows of one client with the same session_id but a different date, type or "
                    "status. The session counts once, as its row first by status (attended, "
                    "no-show, cancelled, excused), then date, then line.")
-        st.dataframe(conflicts, hide_index=True)
-        ui.table_download(conflicts, "session_conflicts")
+        ui.table(conflicts, "session_conflicts")
 
 st.caption(f"Page drawn {dt.datetime.now():%d %b %Y %H:%M}.")

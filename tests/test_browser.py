@@ -1,0 +1,70 @@
+"""Real-browser tests: serve the app on demo data, load every page in Debian's Chromium
+(Playwright), wait until it is fully drawn, check that no exception box shows, and keep a
+screenshot of each page under artifacts/screenshots/ (git-ignored) for a person to open."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from outcomes import browser, navigation
+from outcomes.config import ROOT
+
+pytestmark = pytest.mark.browser
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+
+def _chromium_or_skip():
+    if not Path(browser.CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{browser.CHROMIUM} is missing: on CI the browser tests must run")
+        pytest.skip("Debian's chromium is not installed (scripts/ensure-chromium installs it)")
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_db, tmp_path_factory):
+    _chromium_or_skip()
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with browser.serve(demo_db, log=log) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = browser.launch(playwright)
+        context = chromium.new_context(viewport={"width": 1440, "height": 1000})
+        yield context.new_page()
+        context.close()
+        chromium.close()
+
+
+PAGES = [p for p in navigation.available(navigation.pages_for("local"))]
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[p.url_path for p in PAGES])
+def test_page_draws_without_errors(page, app_url, spec):
+    url = app_url + ("/" if spec.default else f"/{spec.url_path}")
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    page.goto(url)
+    browser.wait_drawn(page)
+    assert browser.exceptions(page) == []
+    # The page's own title is on it, and the sidebar carries the data's as-of date.
+    assert page.locator("h1").first.inner_text().strip()
+    assert "Data as of" in page.locator('[data-testid="stSidebar"]').inner_text()
+    shot = browser.screenshot(page, SHOTS / f"{spec.url_path}.png")
+    assert shot.stat().st_size > 10_000
+
+
+def test_filters_are_kept_in_the_url(page, app_url):
+    """A link with the filters in its query string reproduces the view."""
+    page.goto(app_url + "/?period=Last+quarter&focus=2.1&focus=2.5")
+    browser.wait_drawn(page)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    # demo data ends 31 Oct 2026: the last complete quarter is July - September 2026
+    assert "01 Jul 2026 - 30 Sep 2026" in main
+    assert "2.1 IOP + 2.5 PHP" in main

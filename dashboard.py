@@ -18,4 +18,7 @@ for spec in navigation.available(navigation.pages_for("local")):
     pages.setdefault(spec.section, []).append(
         st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=spec.default)
     )
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+finally:
+    ui.forget_filters()

@@ -174,11 +174,18 @@ def sidebar_filters() -> Filters:
 
 
 def current_filters() -> Filters:
-    """The filters drawn by dashboard.py for this run."""
+    """The filters dashboard.py drew for this run. A page run on its own (AppTest runs a
+    navigation app's pages without the main script after the first run) draws them itself."""
     filters = st.session_state.get("_filters")
     if filters is None:
         return sidebar_filters()
     return filters
+
+
+def forget_filters() -> None:
+    """Called by dashboard.py when the page has run, so a later run of a page on its own never
+    sees this run's filters."""
+    st.session_state.pop("_filters", None)
 
 
 def describe(filters: Filters) -> str:

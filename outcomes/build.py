@@ -313,20 +313,10 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[s
     records = con.execute(f"select count(*) from raw_{table}").fetchone()[0]
     rejected_lines = sorted({r[0] for r in rejected})
     if _count_lines(source.path) == 1 + records + len(rejected_lines):
-        # line of the k-th good record = k + 1 + (rejected lines before it)
-        con.execute(f"create or replace temp table rejected_lines_{table} (line bigint)")
-        if rejected_lines:
-            con.executemany(f"insert into rejected_lines_{table} values (?)", [[x] for x in rejected_lines])
-        con.execute(
-            f"""create or replace temp table raw_{table} as
-            with skips as (
-                select line - row_number() over (order by line) as good_before from rejected_lines_{table}
-            )
-            select _record + 1 + (select count(*) from skips where good_before < _record) as _line, *
-            from raw_{table}"""
-            if rejected_lines else
-            f"create or replace temp table raw_{table} as select _record + 1 as _line, * from raw_{table}"
-        )
+        # no blank lines, no multi-line values: DuckDB's lines are physical lines and the
+        # good records fill the other lines in order
+        skipped = set(rejected_lines)
+        good = [line for line in range(2, 2 + records + len(rejected_lines)) if line not in skipped]
     else:
         logical = _record_lines(source.path, source.encoding)
         physical = {number: start for number, (start, _blank) in enumerate(logical, start=1)}
@@ -338,32 +328,40 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[s
             source.notes.append("line numbers could not be matched exactly; rows are numbered in order")
         # malformed lines: DuckDB's logical line -> the physical line it starts on
         rejected = [(physical.get(r[0], r[0]), *r[1:]) for r in rejected]
-        frame = pd.DataFrame({"_record": range(1, len(good) + 1), "_line": good})
+    if good != list(range(2, records + 2)):
+        frame = pd.DataFrame({"_record": pd.Series(range(1, len(good) + 1), dtype="int64"),
+                              "_line": pd.Series(good, dtype="int64")})
         _register(con, "record_lines", frame)
         con.execute(
             f"""create or replace temp table raw_{table} as
             select l._line, r.* from raw_{table} r join record_lines l using (_record) order by r._record"""
         )
         con.unregister("record_lines")
+    else:  # every line after the header is a record, in order
+        con.execute(f"create or replace temp table raw_{table} as select _record + 1 as _line, * from raw_{table}")
     con.execute(f"alter table raw_{table} drop column _record")
-    seen = set()
-    for line, error_type, column, csv_line in rejected:
-        if (line, error_type) in seen:  # DuckDB can report one line several times
-            continue
-        seen.add((line, error_type))
-        reason = {
-            "MISSING COLUMNS": f"the line has fewer values than the header's {len(header)} columns",
-            "TOO MANY COLUMNS": f"the line has more values than the header's {len(header)} columns",
-            "UNQUOTED VALUE": "a value has a quote character in the middle (malformed CSV)",
-            "INVALID ENCODING": "the line is not valid text in the file's encoding",
-            "LINE SIZE OVER MAXIMUM": f"the line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB",
-            "INVALID STATE": "the line is malformed CSV (an unterminated quote?)",
-        }.get(error_type, f"the line is malformed CSV ({error_type.lower()})")
-        con.execute(
-            "insert into rejects values (?, ?, ?, ?, ?, ?)",
-            [table, source.path.name, line, "(whole line)",
-             csv_line.strip("\r\n") if csv_line else None, reason],
-        )
+    reasons = {
+        "MISSING COLUMNS": f"the line has fewer values than the header's {len(header)} columns",
+        "TOO MANY COLUMNS": f"the line has more values than the header's {len(header)} columns",
+        "UNQUOTED VALUE": "a value has a quote character in the middle (malformed CSV)",
+        "INVALID ENCODING": "the line is not valid text in the file's encoding",
+        "LINE SIZE OVER MAXIMUM": f"the line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB",
+        "INVALID STATE": "the line is malformed CSV (an unterminated quote?)",
+    }
+    malformed = {}  # one reject per line and error (DuckDB can report a line several times)
+    for line, error_type, _column, csv_line in rejected:
+        malformed.setdefault((line, error_type), [
+            table, source.path.name, line, "(whole line)",
+            csv_line.strip("\r\n") if csv_line else None,
+            reasons.get(error_type, f"the line is malformed CSV ({error_type.lower()})"),
+        ])
+    if malformed:
+        frame = pd.DataFrame(list(malformed.values()), columns=[
+            "table_name", "source_file", "line", "column_name", "raw_value", "reason"]).astype(
+            {"line": "int64", "raw_value": "string"})
+        _register(con, "malformed_lines", frame)
+        con.execute("insert into rejects select * from malformed_lines")
+        con.unregister("malformed_lines")
     return targets
 
 
@@ -458,8 +456,9 @@ STAGERS = {"csv": stage_csv, "xlsx": stage_xlsx, "parquet": stage_parquet}
 # ---------------------------------------------------------------------------------------------
 
 CONTRACT_MACROS = r"""
+-- vocab_key folds every space Python's \s matches (also no-break and other Unicode spaces)
 create or replace macro vocab_key(v) as
-    trim(regexp_replace(lower(trim(v)), '[\s\-_]+', '_', 'g'), '_');
+    trim(regexp_replace(lower(trim(v)), '[\s\v\x{1c}-\x{1f}\x{85}\p{Z}\-_]+', '_', 'g'), '_');
 create or replace macro parse_date(v) as cast(coalesce(
     try_strptime(regexp_extract(v, '^(\d{4}-\d{1,2}-\d{1,2})([ T].*)?$', 1), '%Y-%m-%d'),
     try_strptime(regexp_extract(v, '^(\d{1,2}/\d{1,2}/\d{4})([ T].*)?$', 1), '%m/%d/%Y')) as date);

@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import shutil
 import sys
 import time
 import tomllib
@@ -41,6 +42,7 @@ from .runner import QUERIES, QueryError, build_model, model_queries
 
 TMP_MARK = ".tmp-"
 MAX_LINE_BYTES = 8 * 1024 * 1024
+MEMORY_LIMIT = "1200MB"  # DuckDB's working memory during a build; it spills beyond
 
 
 class BuildError(Exception):
@@ -60,6 +62,7 @@ class Source:
     encoding: str = ""
     sheet: str = ""
     columns: dict[str, str] = field(default_factory=dict)  # contract column -> header in file
+    types: list[str] = field(default_factory=list)  # DuckDB type of each file column
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -279,7 +282,8 @@ def _record_lines(path: Path, encoding: str) -> list[tuple[int, bool]]:
 
 
 def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[str | None]:
-    """Read a CSV file into ``raw_<table>`` (``_line`` + one VARCHAR column per header cell);
+    """Read a CSV file into the staging table ``staging.csv_<table>`` (one VARCHAR column per
+    header cell) and the view ``raw_<table>`` that adds each record's physical ``_line``;
     malformed lines go to the rejects."""
     header, encoding = _csv_header(source.path)
     targets = map_header(source, header, mapping)
@@ -288,7 +292,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[s
     for attempt, enc in enumerate((encoding, "latin-1")):
         con.execute(f"drop table if exists rej_{table}; drop table if exists rejscan_{table}")
         con.execute(
-            f"""create or replace temp table raw_{table} as
+            f"""create or replace table staging.csv_{table} as
             select row_number() over () as _record, *
             from read_csv($path, header = true, all_varchar = true, delim = ',', quote = '"',
                           escape = '"', columns = {columns}, store_rejects = true,
@@ -310,13 +314,25 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[s
     rejected = con.execute(
         f"select line, error_type, column_name, csv_line from rej_{table} order by line"
     ).fetchall()
-    records = con.execute(f"select count(*) from raw_{table}").fetchone()[0]
+    records = con.execute(f"select count(*) from staging.csv_{table}").fetchone()[0]
     rejected_lines = sorted({r[0] for r in rejected})
     if _count_lines(source.path) == 1 + records + len(rejected_lines):
-        # no blank lines, no multi-line values: DuckDB's lines are physical lines and the
-        # good records fill the other lines in order
-        skipped = set(rejected_lines)
-        good = [line for line in range(2, 2 + records + len(rejected_lines)) if line not in skipped]
+        # No blank lines, no multi-line values: DuckDB's lines are physical lines and the good
+        # records fill the other lines in order. The k-th good record is on line
+        # k + 1 + (the number of malformed lines before it); a malformed line r_j (the j-th)
+        # has r_j - j - 1 good records before it, so it comes before record k when that is < k.
+        frame = pd.DataFrame({
+            "good_before": pd.Series([r - j - 1 for j, r in enumerate(rejected_lines, start=1)], dtype="int64"),
+            "skipped": pd.Series(range(1, len(rejected_lines) + 1), dtype="int64"),
+        })
+        _register(con, "skipped_lines", frame)
+        con.execute(f"create or replace table staging.skips_{table} as select * from skipped_lines")
+        con.unregister("skipped_lines")
+        con.execute(f"""
+            create or replace temp view raw_{table} as
+            select r._record + 1 + coalesce(s.skipped, 0) as _line, r.* exclude (_record)
+            from staging.csv_{table} as r
+            asof left join staging.skips_{table} as s on r._record > s.good_before""")
     else:
         logical = _record_lines(source.path, source.encoding)
         physical = {number: start for number, (start, _blank) in enumerate(logical, start=1)}
@@ -328,18 +344,15 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[s
             source.notes.append("line numbers could not be matched exactly; rows are numbered in order")
         # malformed lines: DuckDB's logical line -> the physical line it starts on
         rejected = [(physical.get(r[0], r[0]), *r[1:]) for r in rejected]
-    if good != list(range(2, records + 2)):
         frame = pd.DataFrame({"_record": pd.Series(range(1, len(good) + 1), dtype="int64"),
                               "_line": pd.Series(good, dtype="int64")})
         _register(con, "record_lines", frame)
-        con.execute(
-            f"""create or replace temp table raw_{table} as
-            select l._line, r.* from raw_{table} r join record_lines l using (_record) order by r._record"""
-        )
+        con.execute(f"create or replace table staging.lines_{table} as select * from record_lines")
         con.unregister("record_lines")
-    else:  # every line after the header is a record, in order
-        con.execute(f"create or replace temp table raw_{table} as select _record + 1 as _line, * from raw_{table}")
-    con.execute(f"alter table raw_{table} drop column _record")
+        con.execute(f"""
+            create or replace temp view raw_{table} as
+            select l._line, r.* exclude (_record)
+            from staging.csv_{table} as r inner join staging.lines_{table} as l using (_record)""")
     reasons = {
         "MISSING COLUMNS": f"the line has fewer values than the header's {len(header)} columns",
         "TOO MANY COLUMNS": f"the line has more values than the header's {len(header)} columns",
@@ -362,6 +375,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[s
         _register(con, "malformed_lines", frame)
         con.execute("insert into rejects select * from malformed_lines")
         con.unregister("malformed_lines")
+    source.types = ["VARCHAR"] * len(header)
     return targets
 
 
@@ -423,13 +437,18 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[
     frame = pd.DataFrame({"_line": pd.Series(lines, dtype="int64"),
                           **{f"c{i}": pd.Series(col, dtype="string") for i, col in enumerate(columns)}})
     _register(con, "xlsx_rows", frame)
-    con.execute(f"create or replace temp table raw_{source.table.name} as select * from xlsx_rows")
+    con.execute(f"create or replace table staging.xlsx_{source.table.name} as select * from xlsx_rows")
     con.unregister("xlsx_rows")
+    con.execute(f"create or replace temp view raw_{source.table.name} as "
+                f"select * from staging.xlsx_{source.table.name}")
     source.encoding = "xlsx"
+    source.types = ["VARCHAR"] * len(header)
     return targets
 
 
 def stage_parquet(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[str | None]:
+    """A view ``raw_<table>`` over the Parquet file (no copy): ``_line`` is the row number
+    from 1, columns keep their Parquet types (a DATE column needs no parsing)."""
     try:
         described = con.execute("describe select * from read_parquet($path)", {"path": str(source.path)}).fetchall()
     except duckdb.Error as exc:
@@ -437,15 +456,14 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> li
                          "expected a Parquet file") from None
     header = [row[0] for row in described]
     targets = map_header(source, header, mapping)
-    casts = ", ".join(f'cast("{name.replace(chr(34), chr(34) * 2)}" as varchar) as c{i}'
-                      for i, name in enumerate(header))
+    renamed = ", ".join(f'"{name.replace(chr(34), chr(34) * 2)}" as c{i}' for i, name in enumerate(header))
     con.execute(
-        f"""create or replace temp table raw_{source.table.name} as
-        select file_row_number + 1 as _line, {casts}
-        from read_parquet($path, file_row_number = true)""",
-        {"path": str(source.path)},
+        f"""create or replace temp view raw_{source.table.name} as
+        select file_row_number + 1 as _line, {renamed}
+        from read_parquet({_sql_text(source.path)}, file_row_number = true)"""
     )
     source.encoding = "parquet"
+    source.types = [str(row[1]).upper() for row in described]
     return targets
 
 
@@ -459,9 +477,16 @@ CONTRACT_MACROS = r"""
 -- vocab_key folds every space Python's \s matches (also no-break and other Unicode spaces)
 create or replace macro vocab_key(v) as
     trim(regexp_replace(lower(trim(v)), '[\s\v\x{1c}-\x{1f}\x{85}\p{Z}\-_]+', '_', 'g'), '_');
-create or replace macro parse_date(v) as cast(coalesce(
-    try_strptime(regexp_extract(v, '^(\d{4}-\d{1,2}-\d{1,2})([ T].*)?$', 1), '%Y-%m-%d'),
-    try_strptime(regexp_extract(v, '^(\d{1,2}/\d{1,2}/\d{4})([ T].*)?$', 1), '%m/%d/%Y')) as date);
+-- parse_date: ISO YYYY-MM-DD (a time part is ignored) or MM/DD/YYYY; NULL otherwise.
+-- The common case, exactly YYYY-MM-DD, takes a plain cast; other shapes go through patterns.
+create or replace macro parse_date(v) as
+    case
+        when length(v) = 10 and substr(v, 5, 1) = '-' and substr(v, 8, 1) = '-'
+            and regexp_full_match(v, '\d{4}-\d\d-\d\d') then try_cast(v as date)
+        else cast(coalesce(
+            try_strptime(regexp_extract(v, '^(\d{4}-\d{1,2}-\d{1,2})([ T].*)?$', 1), '%Y-%m-%d'),
+            try_strptime(regexp_extract(v, '^(\d{1,2}/\d{1,2}/\d{4})([ T].*)?$', 1), '%m/%d/%Y')) as date)
+    end;
 create or replace macro parse_number(v) as
     case when isfinite(try_cast(v as double)) then try_cast(v as double) end;
 create or replace macro parse_int(v) as
@@ -497,15 +522,17 @@ def write_thresholds(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _vocab_case(column: Column) -> str:
-    """The SQL that maps a raw value to its canonical vocabulary value (NULL when unknown)."""
+def _vocab_case(column: Column, raw: str) -> str:
+    """The SQL that maps a raw value to its canonical vocabulary value (NULL when unknown).
+    A value already canonical is taken as it is; only other spellings are folded (cheaper)."""
     if column.vocabulary is contract.LEVELS:
-        return f"normalise_level(raw_{column.name})"
+        return f"normalise_level({raw})"
+    canonical = ", ".join(_sql_text(v) for v in column.vocabulary.values)
     branches = " ".join(
         f"when {_sql_text(key)} then {_sql_text(value)}"
         for key, value in column.vocabulary.lookup().items()
     )
-    return f"case vocab_key(raw_{column.name}) {branches} end"
+    return f"case when {raw} in ({canonical}) then {raw} else case vocab_key({raw}) {branches} end end"
 
 
 def level_macro() -> str:
@@ -541,16 +568,45 @@ create or replace macro normalise_instrument(v) as
 """
 
 
-def _parsed(column: Column) -> str:
+INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+                 "USMALLINT", "UINTEGER", "UBIGINT")
+FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
+
+
+def _raw(column: str, source_type: str | None) -> str:
+    """The raw text of a file column: trimmed, empty = missing (typed Parquet: as text)."""
+    if source_type is None:
+        return "cast(null as varchar)"
+    if source_type == "VARCHAR":
+        return f"nullif(trim({column}), '')"
+    return f"cast({column} as varchar)"
+
+
+def _parsed(column: Column, source: str | None, source_type: str | None) -> str:
+    """The value of a contract column from its file column: typed Parquet columns are taken
+    as they are where the type fits; text goes through the contract's parsing macros."""
     raw = f"raw_{column.name}"
+    if source is None:
+        return f"cast(null as {column.sql_type})"
     if column.name == "instrument":
         return f"normalise_instrument({raw})"
-    return {
-        TEXT: raw,
-        DATE: f"parse_date({raw})",
-        INT: f"parse_int({raw})",
-        NUMBER: f"parse_number({raw})",
-    }.get(column.type) or _vocab_case(column)
+    if column.type == DATE:
+        if source_type == "DATE":
+            return source
+        if source_type and source_type.startswith("TIMESTAMP"):
+            return f"cast({source} as date)"
+        return f"parse_date({raw})"
+    if column.type == INT:
+        if source_type in INTEGER_TYPES:
+            return f"try_cast({source} as integer)"
+        return f"parse_int({raw})"
+    if column.type == NUMBER:
+        if source_type in INTEGER_TYPES or source_type in FLOAT_TYPES:
+            return f"case when isfinite(cast({source} as double)) then cast({source} as double) end"
+        return f"parse_number({raw})"
+    if column.type == CODE:
+        return _vocab_case(column, raw)
+    return raw
 
 
 def _bound(value, build_date: dt.date):
@@ -595,11 +651,14 @@ def rules(table: Table, build_date: dt.date) -> list[tuple[str, str, str]]:
 
 def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[str | None],
                 build_date: dt.date) -> None:
-    """raw_<table> -> the canonical table <table>, with duplicates and rejects recorded."""
+    """The view raw_<table> -> the canonical table <table>, with duplicates and rejects
+    recorded. Big tables take three passes over the file's rows (duplicates by hash, the
+    broken rows, the canonical table) and no copy in memory."""
     table = source.table
     name = table.name
     file_name = _sql_text(source.path.name)
-    raw_columns = [f"c{i}" for i in range(len(targets))]
+    file_columns = [f"c{i}" for i in range(len(targets))]
+    types = dict(zip(file_columns, source.types))
     # rows read = the rows staged + the malformed lines already rejected while reading
     source.rows_read = con.execute(
         f"""select (select count(*) from raw_{name})
@@ -607,70 +666,92 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
                     where table_name = {_sql_text(name)} and column_name = '(whole line)')"""
     ).fetchone()[0]
 
-    # 1. Exact duplicates (identical raw values in every column) load once.
-    partition = ", ".join(raw_columns)
+    # 1. Exact duplicates (identical raw values in every column) load once. Rows whose hash
+    #    repeats are the only candidates; among them equal rows are found exactly.
+    row_hash = f"hash({', '.join(file_columns)})"
     con.execute(f"""
-        create or replace temp table dedup_{name} as
-        select *, min(_line) over (partition by {partition}) as _first_line from raw_{name}""")
-    con.execute(f"""
-        insert into duplicate_rows
-        select {_sql_text(name)}, {file_name}, _line, _first_line
-        from dedup_{name} where _line <> _first_line""")
+        create or replace temp table dup_hashes_{name} as
+        select {row_hash} as h from raw_{name} group by h having count(*) > 1""")
+    has_duplicates = con.execute(f"select count(*) from dup_hashes_{name}").fetchone()[0] > 0
+    keep = "true"
+    if has_duplicates:
+        con.execute(f"""
+            create or replace temp table dup_lines_{name} as
+            with candidates as (
+                select * from raw_{name} where {row_hash} in (select h from dup_hashes_{name})
+            ),
+            ranked as (
+                select _line, min(_line) over (partition by {', '.join(file_columns)}) as first_line
+                from candidates
+            )
+            select _line, first_line from ranked where _line <> first_line""")
+        con.execute(f"""
+            insert into duplicate_rows
+            select {_sql_text(name)}, {file_name}, _line, first_line from dup_lines_{name}""")
+        keep = f"_line not in (select _line from dup_lines_{name})"
 
-    # 2. Raw text (trimmed, empty = missing) and parsed values of every contract column.
-    raw_exprs = []
-    for column in table.columns:
-        if column.name in targets:
-            raw_exprs.append(f"nullif(trim(c{targets.index(column.name)}), '') as raw_{column.name}")
-        else:
-            raw_exprs.append(f"cast(null as varchar) as raw_{column.name}")
-    con.execute(f"""
-        create or replace temp table texts_{name} as
-        select _line, {', '.join(raw_exprs)} from dedup_{name} where _line = _first_line""")
-    parsed = ", ".join(f"{_parsed(c)} as {c.name}" for c in table.columns)
-    con.execute(f"create or replace temp table parsed_{name} as select *, {parsed} from texts_{name}")
-
-    # 3. Every rule: rows that break one go to rejects, once per broken rule.
+    # 2. Raw text (trimmed, empty = missing) and parsed value of every contract column, and
+    #    whether the row breaks any rule: a view, computed as it is read.
+    source_of = {t: c for c, t in zip(file_columns, targets) if t}
+    raw_exprs = ", ".join(
+        f"{_raw(source_of.get(c.name), types.get(source_of.get(c.name)))} as raw_{c.name}"
+        for c in table.columns
+    )
+    parsed = ", ".join(
+        f"{_parsed(c, source_of.get(c.name), types.get(source_of.get(c.name)))} as {c.name}"
+        for c in table.columns
+    )
     table_rules = rules(table, build_date)
     broken_any = " or ".join(f"coalesce(({cond}), false)" for _, cond, _ in table_rules)
-    con.execute(f"create or replace temp table broken_{name} as select * from parsed_{name} where {broken_any}")
+    con.execute(f"""
+        create or replace temp view checked_{name} as
+        with texts as (
+            select _line, {', '.join(file_columns)}, {raw_exprs} from raw_{name} where {keep}
+        ),
+        values_ as (
+            select _line, {', '.join('raw_' + c.name for c in table.columns)}, {parsed} from texts
+        )
+        select *, {broken_any} as _broken from values_""")
+
+    # 3. Every rule: rows that break one go to rejects, once per broken rule.
+    con.execute(f"create or replace table staging.broken_{name} as select * from checked_{name} where _broken")
     for column, condition, reason in table_rules:
         con.execute(f"""
             insert into rejects
             select {_sql_text(name)}, {file_name}, _line, {_sql_text(column)}, raw_{column}, {_sql_text(reason)}
-            from broken_{name} where coalesce(({condition}), false)""")
-    con.execute(f"""
-        create or replace temp table valid_{name} as
-        select * from parsed_{name} where _line not in (select _line from broken_{name})""")
+            from staging.broken_{name} where coalesce(({condition}), false)""")
 
-    # 4. A repeated id: the first valid row loads, later ones are rejected.
+    typed = ", ".join(f"cast({c.name} as {c.sql_type}) as {c.name}" for c in table.columns)
+    if not table.key and name != "episodes":
+        con.execute(f"create table {name} as select _line as line, {typed} from checked_{name} where not _broken")
+        return
+
+    # 4. Small tables with ids: the valid rows first, then the cross-row rules.
+    con.execute(f"create or replace table staging.valid_{name} as select * from checked_{name} where not _broken")
+    # 4a. An episode's client must be a loaded client (when clients is given). Checked before
+    #     the repeated-id rule, so the first *loadable* row of an id is the one that loads.
+    if name == "episodes" and con.execute(
+        "select count(*) from information_schema.tables where table_name = 'clients' and table_catalog = current_database()"
+    ).fetchone()[0]:
+        con.execute(f"""
+            insert into rejects
+            select 'episodes', {file_name}, _line, 'client_id', raw_client_id,
+                   'client_id is not among the loaded clients'
+            from staging.valid_episodes where client_id not in (select client_id from clients)""")
+        con.execute("delete from staging.valid_episodes where client_id not in (select client_id from clients)")
+    # 4b. A repeated id: the first valid row loads, later ones are rejected.
     if table.key:
         con.execute(f"""
             create or replace temp table repeated_{name} as
-            select * from valid_{name}
+            select _line, raw_{table.key} from staging.valid_{name}
             qualify row_number() over (partition by {table.key} order by _line) > 1""")
         con.execute(f"""
             insert into rejects
             select {_sql_text(name)}, {file_name}, _line, {_sql_text(table.key)}, raw_{table.key},
                    {_sql_text(f'{table.key} repeats an earlier row of {name}')}
             from repeated_{name}""")
-        con.execute(f"delete from valid_{name} where _line in (select _line from repeated_{name})")
-
-    # 5. An episode's client must be a loaded client (when clients is given).
-    if name == "episodes" and con.execute(
-        "select count(*) from information_schema.tables where table_name = 'clients'"
-    ).fetchone()[0]:
-        con.execute(f"""
-            insert into rejects
-            select 'episodes', {file_name}, _line, 'client_id', raw_client_id,
-                   'client_id is not among the loaded clients'
-            from valid_episodes where client_id not in (select client_id from clients)""")
-        con.execute("delete from valid_episodes where client_id not in (select client_id from clients)")
-
-    typed = ", ".join(f"cast({c.name} as {c.sql_type}) as {c.name}" for c in table.columns)
-    con.execute(f"create table {name} as select _line as line, {typed} from valid_{name} order by _line")
-    for temp in ("raw", "dedup", "texts", "parsed", "broken", "valid", "repeated"):
-        con.execute(f"drop table if exists {temp}_{name}")
+        con.execute(f"delete from staging.valid_{name} where _line in (select _line from repeated_{name})")
+    con.execute(f"create table {name} as select _line as line, {typed} from staging.valid_{name} order by _line")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -712,19 +793,26 @@ def model_hash(root: Path = QUERIES) -> str:
 
 
 def _remove_stale(db: Path) -> None:
-    """Temp files of builds that are no longer running (killed midway) are removed."""
-    for path in db.parent.glob(f".{db.name}{TMP_MARK}*"):
-        match = re.search(rf"{re.escape(TMP_MARK)}(\d+)", path.name)
-        pid = int(match.group(1)) if match else None
+    """Files left by processes that are gone: temp files of builds killed midway
+    (``.<db>.tmp-<pid>-...``) and read links of dashboards that died while opening the file
+    (``.<db>.read-<pid>-...``, see outcomes.db.connect_fresh)."""
+    for path in db.parent.glob(f".{db.name}.*"):
+        match = re.match(rf"\.{re.escape(db.name)}\.(?:tmp|read)-(\d+)", path.name)
+        if not match:
+            continue
+        pid = int(match.group(1))
         alive = False
-        if pid and pid != os.getpid():
+        if pid != os.getpid():
             try:
                 os.kill(pid, 0)
                 alive = True
             except (ProcessLookupError, PermissionError):
                 alive = False
         if not alive:
-            path.unlink(missing_ok=True)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def build(exports: Path, db: Path, *, today: dt.date | None = None, progress=None,
@@ -739,9 +827,16 @@ def build(exports: Path, db: Path, *, today: dt.date | None = None, progress=Non
     db.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(db)
     tmp = db.parent / f".{db.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    scratch = Path(str(tmp) + ".staging")
+    spill = Path(str(tmp) + ".spill")
     con = duckdb.connect(str(tmp))
     hashing = ThreadPoolExecutor(max_workers=1)
     try:
+        # Bounded memory: DuckDB spills to disk past the limit; intermediate tables live in a
+        # scratch database that is deleted at the end.
+        con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+        con.execute(f"set temp_directory = {_sql_text(spill)}")
+        con.execute(f"attach {_sql_text(scratch)} as staging")
         hashes = {s.path: hashing.submit(_hash_file, s.path) for s in sources}
         create_contract_macros(con)
         write_thresholds(con)
@@ -780,6 +875,7 @@ def build(exports: Path, db: Path, *, today: dt.date | None = None, progress=Non
         build_id = uuid.uuid4().hex
         _write_records(con, sources, build_id, as_of, build_date, queries)
         result = _result(con, db, build_id, as_of, sources, time.perf_counter() - started)
+        con.execute("detach staging")
         con.execute("checkpoint")
         con.close()
         os.replace(tmp, db)
@@ -792,6 +888,9 @@ def build(exports: Path, db: Path, *, today: dt.date | None = None, progress=Non
             Path(str(tmp) + ".wal").unlink(missing_ok=True)
         raise
     finally:
+        for leftover in (scratch, Path(str(scratch) + ".wal")):
+            leftover.unlink(missing_ok=True)
+        shutil.rmtree(spill, ignore_errors=True)
         hashing.shutdown(wait=False, cancel_futures=True)
 
 

@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--format", choices=("auto", "csv", "parquet"), default="auto")
     demo.add_argument("--build", action="store_true", help="then build the database from it")
     demo.add_argument("--db", help="database file for --build")
+
+    check = commands.add_parser("check", help="check every query: header, columns, one run, lint")
+    check.add_argument("--queries", help="folder of queries to check (default: queries/)")
+    check.add_argument("--db", help="database to run them on (default: a seeded demo database "
+                                    "built for the check)")
+    check.add_argument("--no-lint", action="store_true", help="skip sqlfluff")
     return parser
 
 
@@ -61,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         return main_build(config.exports_path(args.exports), config.db_path(args.db))
     if args.command == "kpis":
         return _kpis(parser, args)
+    if args.command == "check":
+        from .check import main as main_check
+
+        from pathlib import Path
+
+        return main_check(Path(args.queries).expanduser().resolve() if args.queries else None,
+                          config.db_path(args.db) if args.db else None, not args.no_lint)
     if args.command == "demo":
         from .demo import generate
 
@@ -83,6 +96,11 @@ def _kpis(parser: argparse.ArgumentParser, args) -> int:
     from .filters import Filters, parse_days, parse_focus
     from .kpis import kpis, to_json, to_table
 
+    # argparse drops a value that is exactly "--" (it reads it as "end of options") and leaves
+    # an empty list: that value was "--", and a filter on it must match nothing, not everything.
+    for name in ("program", "site"):
+        if isinstance(getattr(args, name), list):
+            setattr(args, name, "--")
     try:
         filters = Filters(
             start=args.start, end=args.end, focus=parse_focus(args.focus),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,27 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     if not Path(path).exists():
         raise NoDatabase(f"{path}: no database yet; run `python -m outcomes build` first")
     return duckdb.connect(str(path), read_only=True)
+
+
+def connect_fresh(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the file that is at ``path`` now.
+
+    DuckDB keeps one database instance per path in a process: once a build has swapped a new
+    file in, ``duckdb.connect(path)`` would still hand back the instance of the old, replaced
+    file. So the file is opened through a hard link of a name never used before, removed
+    right after (the open database keeps its file alive)."""
+    path = Path(path)
+    if not path.exists():
+        raise NoDatabase(f"{path}: no database yet; run `python -m outcomes build` first")
+    link = path.parent / f".{path.name}.read-{os.getpid()}-{uuid.uuid4().hex}"
+    try:
+        os.link(path, link)
+    except OSError:  # a file system without hard links: open by path
+        return duckdb.connect(str(path), read_only=True)
+    try:
+        return duckdb.connect(str(link), read_only=True)
+    finally:
+        link.unlink(missing_ok=True)
 
 
 def build_info(con: duckdb.DuckDBPyConnection) -> BuildInfo:

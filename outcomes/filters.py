@@ -61,8 +61,8 @@ class Filters:
             "start_date": self.start,
             "end_date": self.end,
             "focus": list(self.focus),
-            "program": self.program or None,
-            "site": self.site or None,
+            "program": self.program if self.program is not None else None,
+            "site": self.site if self.site is not None else None,
             "days": list(self.retention_days),
         }
 

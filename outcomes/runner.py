@@ -10,7 +10,8 @@ Every query is a ``.sql`` file under ``queries/`` that starts with a header bloc
     -- columns: days, retained, eligible, rate
 
 Files under ``queries/model/`` also say ``-- materialize: table`` (the build stores the result
-as a table of that name) or ``-- materialize: macro`` (the file's statements create macros).
+as a table of that name), ``view`` (a view of that name, computed when read) or ``macro``
+(the file's statements create macros).
 Parameters are bound by name (``$start_date``), never pasted into the SQL text. A query is
 read from disk each time it is asked for (it is a small file), so an edited ``.sql`` file is
 what runs next.
@@ -220,22 +221,35 @@ def model_queries(root: Path = QUERIES) -> list[Query]:
     """The model files in build order (file name order: numbered prefixes)."""
     queries = [read_query(p) for p in sorted((root / "model").glob("*.sql"))]
     for query in queries:
-        if query.materialize not in ("table", "macro"):
-            raise QueryError(f"{query.path}: model files say '-- materialize: table' or 'macro'")
+        if query.materialize not in ("table", "view", "macro"):
+            raise QueryError(f"{query.path}: model files say '-- materialize: table', 'view' or 'macro'")
     return queries
 
 
 def build_model(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: Path = QUERIES,
                 progress=None) -> None:
-    """Create the model's macros and tables in ``con`` for the as-of date."""
+    """Create the model's macros, tables and views in ``con`` for the as-of date.
+
+    ``as_of_date()`` is a macro returning the as-of date as a constant, for views (which take
+    no parameters). The common-subplan optimizer is off while building: it would keep a copy
+    of a ten-million-row intermediate in memory instead of reading the table twice."""
+    if not isinstance(as_of, dt.date):
+        raise QueryError(f"the as-of date must be a date, not {as_of!r}")
+    con.execute(f"create or replace macro as_of_date() as date '{as_of.isoformat()}'")
+    con.execute("set disabled_optimizers = 'common_subplan'")
     for query in model_queries(root):
         if progress:
             progress(f"model: {query.name}")
         try:
             if query.materialize == "macro":
                 con.execute(query.sql)
+            elif query.materialize == "view":
+                if query.params:
+                    raise QueryError(f"{query.path}: a view cannot take parameters (read model_as_of)")
+                con.execute(f'create or replace view "{query.name}" as\n{query.sql}')
             else:
                 bound = query.bind({"as_of": as_of})
                 con.execute(f'create or replace table "{query.name}" as\n{query.sql}', bound)
         except duckdb.Error as exc:
             raise QueryError(f"{query.path.relative_to(root.parent)}: {exc}") from None
+    con.execute("reset disabled_optimizers")

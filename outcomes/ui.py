@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ class DatabaseHandle:
         identity = db.file_identity(self.path)
         with self._lock:
             if self._con is None or identity != self._identity:
-                con = db.connect(self.path)
+                con = db.connect_fresh(self.path)
                 self.info = db.build_info(con)
                 # The old connection is not closed here: a query on another thread may still be
                 # reading it. It closes when the last cursor on it is gone.
@@ -74,6 +75,7 @@ def _handle(path: str) -> DatabaseHandle:
 
 
 def database() -> DatabaseHandle:
+    require_access()  # access (issue 8): a page run outside dashboard.py's gate stops here
     return _handle(str(config.db_path()))
 
 
@@ -96,8 +98,12 @@ def _run_sql(sql: str, params: dict, build_id: str, path: str) -> pd.DataFrame:
 
 
 def _first_line(exc: Exception) -> str:
+    """DuckDB's message, first line, with quoted values blanked: a message like "Could not
+    convert string 'X' to INT32" can quote a row's value (a client id). Column and table
+    names (in double quotes) stay, they are what an analyst needs."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return re.sub(r"'(?:[^']|'')*'", "'…'", first)
 
 
 def run(name: str, filters: Filters | None = None, params: dict | None = None, **extra) -> pd.DataFrame:
@@ -288,6 +294,37 @@ def table_download(frame: pd.DataFrame, key: str) -> None:
                        key=f"{key}_csv", icon=":material/download:", type="tertiary", on_click="ignore")
 
 
+def month_click(key: str):
+    """An ``on_select`` callback for :func:`chart` (``key`` is the chart's key) whose x axis is
+    months: clicking a month's bar or point makes that calendar month the period of the page,
+    and the sidebar and the URL follow. Nothing happens for a selection without a date."""
+
+    def choose_month() -> None:
+        state = st.session_state.get(key)
+        points = (state or {}).get("selection", {}).get("points", []) if state else []
+        if not points:
+            return
+        try:
+            day = pd.Timestamp(points[0].get("x")).date()
+        except (TypeError, ValueError):
+            return
+        start = day.replace(day=1)
+        end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        date_widget_shown = st.session_state.get("period") == "Custom"
+        st.session_state["period"] = "Custom"
+        st.session_state["dates"] = (start, end)
+        if not date_widget_shown:
+            # The date widget is drawn from the next run on, and a widget created with a value
+            # set in Session State does not write it to the URL: write it here, so the link
+            # reproduces the view. (Once the widget exists, it keeps the URL itself.)
+            try:
+                st.query_params["dates"] = [start.isoformat(), end.isoformat()]
+            except st.errors.StreamlitAPIException:
+                pass
+
+    return choose_month
+
+
 # ---------------------------------------------------------------------------------------------
 # Tiles: a metric, its change against the previous period, numerator/denominator
 # ---------------------------------------------------------------------------------------------
@@ -363,6 +400,76 @@ def tiles(values: dict, previous: dict | None, keys: list[str], columns: int = 4
                     st.caption(note)
 
 
+@dataclass(frozen=True)
+class TileValue:
+    """One tile of :func:`value_tiles`: a metric (definitions.METRICS or PAGE_METRICS), its
+    value this period and the previous one, and what to write under it."""
+
+    metric: definitions.Metric
+    value: float | None
+    previous: float | None = None
+    numerator: int | None = None
+    denominator: int | None = None
+    note: str | None = None  # under the tile; default "numerator of denominator"
+    previous_note: str | None = None  # on hover, e.g. "(12 / 40)"
+
+
+def kpi_tile(values: dict, previous: dict | None, key: str) -> TileValue:
+    """A TileValue for a kpis key (from :func:`kpis` for this and the previous period)."""
+    d = values.get("detail", {}).get(key)
+    p = (previous or {}).get("detail", {}).get(key)
+    return TileValue(
+        definitions.metric(key), values.get(key), (previous or {}).get(key),
+        numerator=d["numerator"] if d else None, denominator=d["denominator"] if d else None,
+        previous_note=f"({p['numerator']:,} / {p['denominator']:,})" if p else None,
+    )
+
+
+def _tile_value(kind: str, value) -> str:
+    if kind == "ratio" and not _nan(value):
+        return f"{value:.1f}"
+    return format_value(kind, value)
+
+
+def _tile_change(kind: str, value, previous) -> str | None:
+    if kind == "ratio" and not (_nan(value) or _nan(previous)):
+        return f"{value - previous:+.1f}"
+    return format_change(kind, value, previous)
+
+
+def value_tiles(items: list[TileValue], columns: int = 4, compare: bool = True) -> None:
+    """Tiles like :func:`tiles` for values a page computed itself (page metrics beside kpis
+    keys): value, change against the previous period (green only when good for clients), the
+    definition on hover, "numerator of denominator" (or the item's note) underneath and a
+    small-numbers mark when the denominator is 1..10. Kind "ratio" shows one decimal."""
+    for start in range(0, len(items), columns):
+        for column, item in zip(st.columns(columns), items[start:start + columns]):
+            m = item.metric
+            helptext = m.definition
+            if item.denominator is not None:
+                helptext += f"\n\nThis period: {item.numerator:,} / {item.denominator:,}."
+            if compare:
+                separator = " " if item.denominator is not None else "\n\n"
+                helptext += (f"{separator}Previous period: {_tile_value(m.kind, item.previous)}"
+                             f"{' ' + item.previous_note if item.previous_note else ''}.")
+            colour = "off" if m.higher_is_better is None else ("normal" if m.higher_is_better else "inverse")
+            with column:
+                st.metric(
+                    m.label, _tile_value(m.kind, item.value),
+                    delta=_tile_change(m.kind, item.value, item.previous) if compare else None,
+                    delta_color=colour, help=helptext, border=True,
+                    delta_description=(("vs previous period" if columns <= 4 else "vs previous")
+                                       if compare else None),
+                )
+                note = item.note
+                if note is None and item.denominator is not None:
+                    note = f"{item.numerator:,} of {item.denominator:,}"
+                if note is not None:
+                    if item.denominator is not None and 0 < item.denominator < definitions.SMALL_CELL:
+                        note += " · small numbers"
+                    st.caption(note)
+
+
 # ---------------------------------------------------------------------------------------------
 # First run: no database yet
 # ---------------------------------------------------------------------------------------------
@@ -403,3 +510,156 @@ def ensure_database() -> None:
                 status.update(label="The build could not finish", state="error")
                 st.error(f"{exc}\n\nFix the exports and run `python -m outcomes build`.")
                 st.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Access: sign-in, roles and local mode. outcomes.access decides; this reads Streamlit's
+# settings and st.user, and draws what the decision says.
+# ---------------------------------------------------------------------------------------------
+
+ACCESS_KEY = "_access"
+
+
+def _secrets_state() -> tuple[bool, bool]:
+    """(auth configured, secrets file present but unreadable)."""
+    import os
+
+    try:
+        if st.secrets.load_if_toml_exists():
+            return "auth" in st.secrets, False
+    except Exception:  # a damaged secrets file must not open local mode
+        return False, True
+    files = st.get_option("secrets.files") or []
+    present = any(os.path.isfile(os.path.expanduser(f)) for f in files)
+    return False, present
+
+
+def _authlib_installed() -> bool:
+    try:
+        from streamlit.auth_util import is_authlib_installed
+    except ImportError:  # pragma: no cover - an older or newer Streamlit
+        import importlib.util
+
+        return importlib.util.find_spec("authlib") is not None
+    return is_authlib_installed()
+
+
+def _request_headers() -> dict:
+    try:
+        return dict(st.context.headers)
+    except Exception:  # no request (a test, a bare run)
+        return {}
+
+
+def access_decision():
+    """The access decision for this run (outcomes.access.decide with this run's inputs)."""
+    import os
+
+    from . import access
+
+    auth, broken = _secrets_state()
+    roles = None
+    if auth:
+        try:
+            roles = access.load_roles(access.roles_path())
+        except access.RolesError as exc:
+            roles = exc
+    try:
+        user = st.user.to_dict()
+    except Exception:
+        user = {}
+    return access.decide(
+        auth=auth, address=st.get_option("server.address"), user=user, roles=roles,
+        test_role=os.environ.get(access.TEST_ROLE_ENV) if not auth else None,
+        authlib=_authlib_installed() if auth else True, secrets_broken=broken,
+        headers=_request_headers(),
+    )
+
+
+def _draw_closed(decision) -> None:
+    """The whole page for a person who may not see the dashboard: a message, and the sign-in
+    or sign-out button that applies. Nothing else (no filters, no data)."""
+    from . import access
+
+    st.title("IOP Outcomes Dashboard")
+    if decision.kind == access.SIGN_IN:
+        st.markdown(decision.message)
+        if st.button("Sign in", type="primary", icon=":material/login:", key="_sign_in"):
+            st.login()
+    elif decision.kind == access.REFUSE:
+        st.info(decision.message, icon=":material/lock:")
+        if decision.mode == access.SIGN_IN_MODE:
+            if st.button("Sign out", icon=":material/logout:", key="_sign_out"):
+                st.logout()
+    else:
+        st.error(decision.message, icon=":material/gpp_bad:")
+
+
+def _log_once(decision) -> None:
+    if decision.log and st.session_state.get("_access_logged") != decision.log:
+        log.warning("access: %s", decision.log)
+        st.session_state["_access_logged"] = decision.log
+
+
+def access_gate() -> tuple[str, frozenset[str]]:
+    """Called first by dashboard.py. Returns (role, grants) for a person who may see pages,
+    and shows who they are (or the "local mode" badge) in the sidebar. Anyone else gets the
+    sign-in button, a polite refusal or the operator's message as the only page, and the run
+    stops there. The refusal is drawn through st.navigation with that one page, so Streamlit
+    never falls back to listing the files of pages/ itself."""
+    from . import access
+
+    decision = access_decision()
+    st.session_state[ACCESS_KEY] = decision
+    _log_once(decision)
+    if decision.allowed:
+        with st.sidebar:
+            if decision.mode == access.LOCAL_MODE:
+                label = "Local mode" + ("" if decision.role == access.LOCAL_ROLE else f" · {decision.role}")
+                st.badge(label, icon=":material/computer:", color="gray",
+                         help="Sign-in is not configured: this dashboard answers this computer "
+                              "only (127.0.0.1). See the README, section Sign-in.")
+            else:
+                st.caption(f":material/account_circle: {decision.who} · {decision.role}")
+                if st.button("Sign out", icon=":material/logout:", type="tertiary", key="_sign_out"):
+                    st.logout()
+        return decision.role, decision.grants
+
+    def closed():
+        _draw_closed(decision)
+
+    st.navigation([st.Page(closed, title="IOP Outcomes", icon=":material/lock:", url_path="access",
+                           default=True)], position="hidden").run()
+    st.stop()
+
+
+def current_access():
+    """This session's access decision (set by :func:`access_gate`), or None."""
+    return st.session_state.get(ACCESS_KEY)
+
+
+def visible_pages() -> list:
+    """The pages this session's role may see, in menu order (for links on a page)."""
+    from .navigation import available, pages_for
+
+    decision = current_access()
+    if decision is None or not decision.allowed:
+        return []
+    return available(pages_for(decision.role, decision.grants))
+
+
+def require_access() -> None:
+    """Make every run go through dashboard.py.
+
+    Why: next to dashboard.py lies the folder pages/, and until some run of this process has
+    called st.navigation, Streamlit runs a file of that folder on its own for a direct URL
+    (/data), skipping dashboard.py's gate, page list and filters (AppTest does the same for
+    switch_page). :func:`database` calls this, so no query runs in such a run: it turns that
+    fallback off, as st.navigation itself does, and runs again through dashboard.py."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - another Streamlit
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

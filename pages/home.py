@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from outcomes import navigation, ui
+from outcomes import ui
 from outcomes.definitions import BENCHMARKS
 
 filters = ui.current_filters()
@@ -24,7 +24,7 @@ with ui.panel("This period at a glance"):
     ui.tiles(values, previous, ["admissions", "active_census_end", "retention_90d", "completion_rate"])
 
 st.subheader("What each page answers")
-for spec in navigation.available(navigation.pages_for("local")):
+for spec in ui.visible_pages():
     if spec.file == "home.py":
         continue
     st.page_link(spec.path, label=f"**{spec.title}**", icon=spec.icon)

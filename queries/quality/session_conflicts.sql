@@ -10,7 +10,7 @@
 with
 
 conflicting as (
-    select client_id, session_id from sessions where disagrees
+    select client_id, session_id from session_rows where disagrees
 ),
 
 final as (

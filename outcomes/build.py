@@ -63,6 +63,7 @@ class Source:
     sheet: str = ""
     columns: dict[str, str] = field(default_factory=dict)  # contract column -> header in file
     types: list[str] = field(default_factory=list)  # DuckDB type of each file column
+    work_dir: Path | None = None  # where a normalised copy may be written (next to the db)
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -80,6 +81,7 @@ class BuildResult:
     sources: list[Source]
     summary: pd.DataFrame  # table, file, rows_read, duplicates, rejected, loaded
     reasons: pd.DataFrame  # table, file, column, reason, rows
+    flagged: list[str] = field(default_factory=list)  # loaded rows that break a program rule
 
     def report(self) -> str:
         """The readable summary the command prints."""
@@ -106,6 +108,9 @@ class BuildResult:
                          "'rejects' and on the Data page.")
         else:
             lines += ["", "No rejected rows."]
+        if self.flagged:
+            lines += ["", "Loaded but flagged (listed on the Data page):"]
+            lines += [f"  {flag}" for flag in self.flagged]
         return "\n".join(lines)
 
 
@@ -281,6 +286,35 @@ def _record_lines(path: Path, encoding: str) -> list[tuple[int, bool]]:
     return lines
 
 
+def _read_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: str, encoding: str) -> None:
+    """DuckDB's strict CSV reader into staging.csv_<table>, malformed lines to rej_<table>."""
+    con.execute(f"drop table if exists rej_{table}; drop table if exists rejscan_{table}")
+    con.execute(
+        f"""create or replace table staging.csv_{table} as
+        select row_number() over () as _record, *
+        from read_csv($path, header = true, all_varchar = true, delim = ',', quote = '"',
+                      escape = '"', columns = {columns}, store_rejects = true,
+                      rejects_table = 'rej_{table}', rejects_scan = 'rejscan_{table}',
+                      encoding = $encoding, max_line_size = {MAX_LINE_BYTES},
+                      auto_detect = false, null_padding = false)""",
+        {"path": str(path), "encoding": encoding},
+    )
+
+
+def _lf_copy(source: Source) -> Path:
+    """A copy of the file with every CRLF turned into LF (line numbers stay the same)."""
+    folder = source.work_dir or source.path.parent
+    copy = folder / f".{source.path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.lf.csv"
+    with source.path.open("rb") as original, copy.open("wb") as out:
+        carry = b""
+        for chunk in iter(lambda: original.read(16 * 1024 * 1024), b""):
+            chunk = carry + chunk
+            carry = b"\r" if chunk.endswith(b"\r") else b""
+            out.write(chunk[:-1].replace(b"\r\n", b"\n") if carry else chunk.replace(b"\r\n", b"\n"))
+        out.write(carry)
+    return copy
+
+
 def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[str | None]:
     """Read a CSV file into the staging table ``staging.csv_<table>`` (one VARCHAR column per
     header cell) and the view ``raw_<table>`` that adds each record's physical ``_line``;
@@ -289,24 +323,28 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[s
     targets = map_header(source, header, mapping)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     table = source.table.name
-    for attempt, enc in enumerate((encoding, "latin-1")):
-        con.execute(f"drop table if exists rej_{table}; drop table if exists rejscan_{table}")
-        con.execute(
-            f"""create or replace table staging.csv_{table} as
-            select row_number() over () as _record, *
-            from read_csv($path, header = true, all_varchar = true, delim = ',', quote = '"',
-                          escape = '"', columns = {columns}, store_rejects = true,
-                          rejects_table = 'rej_{table}', rejects_scan = 'rejscan_{table}',
-                          encoding = $encoding, max_line_size = {MAX_LINE_BYTES},
-                          auto_detect = false, null_padding = false)""",
-            {"path": str(source.path), "encoding": enc},
-        )
-        bad_encoding = con.execute(
-            f"select count(*) from rej_{table} where error_type = 'INVALID ENCODING'"
-        ).fetchone()[0]
-        if not bad_encoding or attempt == 1:
-            source.encoding = enc
-            break
+    read_path = source.path
+    try:
+        for attempt, enc in enumerate((encoding, "latin-1")):
+            try:
+                _read_csv(con, table, read_path, columns, enc)
+            except duckdb.InvalidInputException as exc:
+                if "invalid state" not in str(exc) or read_path != source.path:
+                    raise
+                # Mixed line endings (CRLF and LF in one file, e.g. rows appended by another
+                # program) stop DuckDB's strict parser: read a copy with LF endings instead.
+                read_path = _lf_copy(source)
+                source.notes.append("mixed line endings (CRLF and LF): read with LF endings")
+                _read_csv(con, table, read_path, columns, enc)
+            bad_encoding = con.execute(
+                f"select count(*) from rej_{table} where error_type = 'INVALID ENCODING'"
+            ).fetchone()[0]
+            if not bad_encoding or attempt == 1:
+                source.encoding = enc
+                break
+    finally:
+        if read_path != source.path:
+            read_path.unlink(missing_ok=True)
     if source.encoding == "latin-1":
         source.notes.append("not valid UTF-8; read as Latin-1")
     # Line numbers: DuckDB gives them for malformed lines; good records are numbered in order.
@@ -843,6 +881,7 @@ def build(exports: Path, db: Path, *, today: dt.date | None = None, progress=Non
         _empty_tables(con)
         present = {s.table.name for s in sources}
         for number, source in enumerate(sources, start=1):
+            source.work_dir = db.parent
             began = time.perf_counter()
             say(f"[{number}/{len(sources)}] reading {source.path.name}")
             try:
@@ -950,7 +989,18 @@ def _result(con, db, build_id, as_of, sources, seconds) -> BuildResult:
         select table_name as "table", source_file as file, column_name as "column", reason,
                count(*) as rows
         from rejects group by all order by 1, rows desc""").df()
-    return BuildResult(db, build_id, as_of, seconds, sources, summary, reasons)
+    flagged = []
+    for table in contract.TABLES:
+        for column in table.columns:
+            if column.flag_above is None:
+                continue
+            count = con.execute(
+                f"select count(*) from {table.name} where {column.name} > {int(column.flag_above)}"
+            ).fetchone()[0]
+            if count:
+                flagged.append(f"{table.name}: {count:,} rows with {column.name} above "
+                               f"{column.flag_above} ({column.description})")
+    return BuildResult(db, build_id, as_of, seconds, sources, summary, reasons, flagged)
 
 
 def main_build(exports: Path, db: Path) -> int:

@@ -37,10 +37,13 @@ with ui.panel("Files loaded"):
     ui.table(
         summary, "load_summary", download=False,
         column_config={
-            "table_name": "Table", "file_name": "File", "rows_read": "Rows read",
-            "duplicates": st.column_config.NumberColumn("Exact duplicates", help="Loaded once."),
-            "rejected": st.column_config.NumberColumn("Rejected rows", help="Broke at least one rule."),
-            "loaded": "Loaded",
+            "table_name": "Table", "file_name": "File",
+            "rows_read": st.column_config.NumberColumn("Rows read", format="localized"),
+            "duplicates": st.column_config.NumberColumn("Exact duplicates", help="Loaded once.",
+                                                        format="localized"),
+            "rejected": st.column_config.NumberColumn("Rejected rows", help="Broke at least one rule.",
+                                                      format="localized"),
+            "loaded": st.column_config.NumberColumn("Loaded", format="localized"),
         },
     )
     empty = summary.loc[summary["rows_read"] == 0, "file_name"].tolist()
@@ -57,7 +60,12 @@ with ui.panel("Rejected rows"):
     else:
         st.markdown(f"**{int(reasons['rows'].sum()):,}** broken rules. Each reason names the "
                     "column and the rule; `first_line` is the first line of the file where it happens.")
-        ui.table(reasons, "reject_reasons", download=False)
+        ui.table(reasons, "reject_reasons", download=False, column_config={
+            "table_name": "Table", "source_file": "File", "column_name": "Column",
+            "reason": st.column_config.TextColumn("Reason", width="large"),
+            "rows": st.column_config.NumberColumn("Rows", format="localized"),
+            "first_line": st.column_config.NumberColumn("First line", format="plain"),
+        })
         rows = ui.run("rejected_rows", row_limit=ROW_LIMIT)
         with st.expander(f"The rejected rows (first {ROW_LIMIT:,})"):
             ui.table(rows, "rejected_rows", download=False)

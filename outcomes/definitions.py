@@ -164,3 +164,93 @@ def metric(key: str) -> Metric:
         return Metric(key, f"{days}-day retention", base.kind, base.higher_is_better,
                       base.definition.replace("N", days))
     raise KeyError(key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Relapse, assessment and family-workshop pages (issue 5): windows, orders and page metrics
+# ---------------------------------------------------------------------------------------------
+
+# The four curriculum topics of the Interpersonal Development Workshops, in teaching order.
+# Export topics match them case-insensitively with spaces, hyphens and underscores alike.
+WORKSHOP_TOPICS = (
+    "Neuroscience of addiction",
+    "Enabling and healthy boundaries",
+    "Talking about avoided topics",
+    "Healthy communication and listening",
+)
+FAMILY_EARLY_DAYS = 30  # "brought a loved one in the first 30 days" (admit_date .. + 30)
+FAMILY_RETENTION_DAYS = 60  # compared on 60-day retention (the retention_60d rule)
+
+EARLY_WARNING_DAYS = 14  # show rate in the 14 days before a relapse (event_date - 14 .. - 1)
+# A relapse day with events of several types is shown as the first type in this order (the
+# most serious or most objective evidence first), with that event's substance.
+RELAPSE_TYPE_ORDER = ("overdose", "positive_screen", "collateral_report", "self_report", "other")
+RELAPSE_TYPE_LABELS = {
+    "overdose": "Overdose", "positive_screen": "Positive screen",
+    "collateral_report": "Collateral report", "self_report": "Self-report", "other": "Other",
+}
+RELAPSE_MAX_WEEK = 16  # relapse by week since admission: weeks 0..15, then "16 and later"
+TRAJECTORY_MAX_WEEK = 16  # assessment trajectories: weeks 0..16 since admission
+LOS_BANDS_DAYS = (0, 30, 60, 90)  # change by length of stay: 0-29, 30-59, 60-89, 90+ days
+
+
+def thresholds(instrument: str) -> Thresholds:
+    """The thresholds of one instrument (``PHQ-9`` or ``GAD-7``)."""
+    return next(t for t in INSTRUMENT_THRESHOLDS if t.instrument == instrument)
+
+
+def threshold_words(instrument: str) -> str:
+    """The thresholds in words, for captions: reliable change, response, remission."""
+    t = thresholds(instrument)
+    words = (f"{instrument}: reliable change {t.reliable_change:g} points, response a fall of "
+             f"{t.response_fall:.0%} or more of the baseline")
+    if t.remission_below is not None:
+        words += f", remission a follow-up below {t.remission_below:g}"
+    return words + f" ({THRESHOLD_SOURCE})"
+
+
+def _instrument_metrics(instrument: str, key: str) -> tuple[Metric, ...]:
+    t = thresholds(instrument)
+    measured = (f"Of focus episodes discharged in the period with a {instrument} baseline "
+                "(earliest score admit - 7 .. admit + 14) and follow-up (latest score baseline "
+                "+ 14 .. discharge)")
+    metrics = (
+        _metric(f"{key}_reliable_deterioration_rate", f"{instrument} reliable deterioration",
+                "rate", False, f"{measured}, the share whose score rose by {t.reliable_change:g} "
+                f"or more ({THRESHOLD_SOURCE})."),
+        _metric(f"{key}_response_rate", f"{instrument} response", "rate", True,
+                f"{measured}, the share whose score fell by {t.response_fall:.0%} or more of a "
+                "baseline above 0."),
+        _metric(f"{key}_measurement_completion_rate", f"{instrument} measured", "rate", True,
+                f"Of focus episodes discharged in the period, the share with a {instrument} "
+                "baseline and follow-up."),
+    )
+    if t.remission_below is not None:
+        metrics += (_metric(f"{key}_remission_rate", f"{instrument} remission", "rate", True,
+                            f"{measured}, the share whose follow-up is below "
+                            f"{t.remission_below:g}."),)
+    return metrics
+
+
+# Metrics the pages show beside the kpis keys (not printed by `kpis`); same shape as METRICS.
+# kind "ratio" is a number with one decimal (e.g. clients per workshop).
+PAGE_METRICS: dict[str, Metric] = {m.key: m for m in (
+    _metric("relapse_step_up_rate", "Relapse followed by a step-up", "rate", None,
+            f"Of relapse days in the period inside a focus episode window (with "
+            f"{STEP_UP_DAYS} days of follow-up known), the share after which the client "
+            f"started a higher level of care 0..{STEP_UP_DAYS} days later."),
+    _metric("median_days_to_first_relapse", "Median days to first relapse", "days", None,
+            "Of focus admissions in the period with a relapse event inside their episode "
+            "window, the median of first relapse date - admit_date (day 0 = admit day)."),
+    *_instrument_metrics("PHQ-9", "phq9"),
+    *_instrument_metrics("GAD-7", "gad7"),
+    _metric("clients_per_workshop", "Clients per workshop", "ratio", None,
+            "Attended client rows at workshops dated in the period / workshops held."),
+    _metric("guests_per_workshop", "Guests per workshop", "ratio", True,
+            "Loved ones who came with those clients / workshops held."),
+)}
+
+
+def page_metric(key: str) -> Metric:
+    """A kpis key's definition, or a page metric's."""
+    return PAGE_METRICS[key] if key in PAGE_METRICS else metric(key)

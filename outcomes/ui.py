@@ -294,18 +294,24 @@ def table_download(frame: pd.DataFrame, key: str) -> None:
                        key=f"{key}_csv", icon=":material/download:", type="tertiary", on_click="ignore")
 
 
-def month_click(key: str):
+def month_click(key: str, from_customdata: bool = False):
     """An ``on_select`` callback for :func:`chart` (``key`` is the chart's key) whose x axis is
     months: clicking a month's bar or point makes that calendar month the period of the page,
-    and the sidebar and the URL follow. Nothing happens for a selection without a date."""
+    and the sidebar and the URL follow. With ``from_customdata`` the month is the first
+    customdata value of the point clicked (e.g. a heat-map's row). Nothing happens for a
+    selection without a date."""
 
     def choose_month() -> None:
         state = st.session_state.get(key)
         points = (state or {}).get("selection", {}).get("points", []) if state else []
         if not points:
             return
+        value = points[0].get("x")
+        if from_customdata:
+            custom = points[0].get("customdata")
+            value = custom[0] if isinstance(custom, (list, tuple)) and custom else custom
         try:
-            day = pd.Timestamp(points[0].get("x")).date()
+            day = pd.Timestamp(value).date()
         except (TypeError, ValueError):
             return
         start = day.replace(day=1)

@@ -1,0 +1,59 @@
+-- name: instrument_trajectory
+-- title: Mean score by week since admission, with 95% intervals (any instrument)
+-- description: Focus episodes discharged in the period (cut at the as-of date), the cohort of
+--   the outcome tiles. Scores of the chosen instrument are the client's scores dated
+--   admit_date - 7 .. discharge_date (matched by date, whatever episode they name; the
+--   baseline window starts 7 days before admission). Several scores on one date count as their
+--   mean; an episode's score in a week is the mean of its daily scores in that week. Week =
+--   floor((assessment_date - admit_date) / 7), with the 7 days before admission in week 0;
+--   weeks after max_week are left out. episodes: episodes measured that week; mean_score:
+--   their mean; lower .. upper: mean +- 1.96 x standard deviation / sqrt(episodes), null with
+--   fewer than 2. Later weeks hold only the episodes that were still in care, measured.
+-- params: start_date date, end_date date, focus varchar[], program varchar, site varchar, instrument varchar, max_week integer
+-- columns: week, episodes, mean_score, sd, lower, upper
+
+with
+
+period as (
+    select * from reporting_period($start_date, $end_date)
+),
+
+discharged as (
+    select e.episode_id, e.client_id, e.admit_date, e.discharge_date
+    from focus_episodes($focus, $program, $site) as e
+    inner join period as p on e.discharge_date between p.period_start and p.period_end
+),
+
+daily_scores as (
+    -- several scores of one instrument on one date count as their mean
+    select client_id, assessment_date, avg(score) as score
+    from assessment_scores
+    where instrument = $instrument
+    group by client_id, assessment_date
+),
+
+episode_weeks as (
+    select
+        d.episode_id,
+        greatest(s.assessment_date - d.admit_date, 0) // 7 as week,
+        avg(s.score) as score
+    from discharged as d
+    inner join daily_scores as s
+        on d.client_id = s.client_id and s.assessment_date between d.admit_date - 7 and d.discharge_date
+    group by all
+),
+
+final as (
+    select
+        week,
+        count(*) as episodes,
+        avg(score) as mean_score,
+        stddev_samp(score) as sd,
+        if(count(*) >= 2, avg(score) - 1.96 * stddev_samp(score) / sqrt(count(*)), null) as lower,
+        if(count(*) >= 2, avg(score) + 1.96 * stddev_samp(score) / sqrt(count(*)), null) as upper
+    from episode_weeks
+    where week <= $max_week
+    group by week
+)
+
+select * from final order by week

@@ -23,6 +23,7 @@ run: $(VENV)/.app
 
 test: $(VENV)/.test
 	scripts/ensure-chromium
+	$(PY) -m outcomes check
 	$(PY) -m pytest
 
 check: $(VENV)/.test

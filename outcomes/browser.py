@@ -2,7 +2,8 @@
 the benchmark: one place for how a page counts as "fully drawn".
 
 A page is drawn when the app is connected and its script is not running, no status widget
-shows, every Plotly chart holds its traces, and no skeleton or spinner is left.
+shows, every Plotly chart holds its traces (``.trace``; heat-maps draw ``.hm`` and Sankeys
+``.sankey`` instead), and no skeleton or spinner is left.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ DRAWN = """() => {
   if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
   if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+  // a chart is drawn when its SVG holds its traces: scatter/bar/pie (.trace), heat-maps (.hm)
+  // or a Sankey (.sankey)
   for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
-    if (!chart.querySelector('.js-plotly-plot .main-svg .trace')) return false;
+    if (!chart.querySelector('.js-plotly-plot .main-svg :is(.trace, .hm, .sankey)')) return false;
   }
   if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
   return true;

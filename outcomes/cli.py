@@ -50,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--build", action="store_true", help="then build the database from it")
     demo.add_argument("--db", help="database file for --build")
 
+    bench = commands.add_parser("bench", help="measure build, kpis, pages and the browser at scale")
+    bench.add_argument("--clients", type=int, default=100_000,
+                       help="demo clients to generate (default 100000: about 10 million attendance rows)")
+    bench.add_argument("--repeat", type=int, default=3, help="runs per measurement (the median is kept)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--work", help="folder for the exports and databases (default data/bench/<N>)")
+    bench.add_argument("--skip-browser", action="store_true", help="do not serve the app in Chromium")
+
     check = commands.add_parser("check", help="check every query: header, columns, one run, lint")
     check.add_argument("--queries", help="folder of queries to check (default: queries/)")
     check.add_argument("--db", help="database to run them on (default: a seeded demo database "
@@ -74,6 +82,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return main_check(Path(args.queries).expanduser().resolve() if args.queries else None,
                           config.db_path(args.db) if args.db else None, not args.no_lint)
+    if args.command == "bench":
+        from pathlib import Path
+
+        from .bench import main as main_bench
+
+        return main_bench(args.clients, args.repeat, args.json,
+                          Path(args.work).expanduser().resolve() if args.work else None,
+                          args.skip_browser)
     if args.command == "demo":
         from .demo import generate
 

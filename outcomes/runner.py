@@ -82,9 +82,11 @@ class Query:
 
 
 def strip_comments_and_strings(sql: str) -> str:
-    """SQL without ``--`` comments and without the contents of '...' literals."""
-    out = re.sub(r"'(?:[^']|'')*'", "''", sql)
-    return re.sub(r"--[^\n]*", "", out)
+    """SQL without ``--`` and ``/* */`` comments and without the contents of '...' literals,
+    in one left-to-right pass (an apostrophe in a comment does not start a string, and a
+    ``--`` in a string does not start a comment)."""
+    return re.sub(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/",
+                  lambda m: "''" if m.group(0).startswith("'") else "", sql, flags=re.S)
 
 
 def _python_value(value, param: Param):
@@ -112,11 +114,13 @@ def parse_header(path: Path, text: str) -> dict[str, str]:
             break
         body = stripped[2:]
         match = re.match(r"\s?([a-z_]+):\s*(.*)$", body)
-        if match and not body.startswith("   "):
+        if match and not body.startswith("  "):
             key = match.group(1)
             header[key] = match.group(2).strip()
-        elif key is not None and body.strip():
+        elif key is not None and body.startswith("  ") and body.strip():
             header[key] = (header[key] + " " + body.strip()).strip()
+        else:
+            break  # a plain comment after the header is not part of it
     return header
 
 

@@ -353,57 +353,34 @@ def format_value(kind: str, value) -> str:
 
 
 def format_change(kind: str, value, previous) -> str | None:
+    """The change as shown under a tile; a change that rounds to nothing reads "no change"
+    (so it is never coloured as a rise or a fall)."""
     if _nan(value) or _nan(previous):
         return None
     change = value - previous
     if kind == "rate":
-        return f"{change * 100:+.1f} pp"
-    if kind == "per1000":
-        return f"{change:+.1f}"
-    if kind == "days":
-        return f"{change:+g} days"
-    return f"{int(change):+,}"
+        text = f"{change * 100:+.1f} pp"
+    elif kind == "per1000":
+        text = f"{change:+.1f}"
+    elif kind == "days":
+        text = f"{change:+g} days"
+    else:
+        text = f"{int(change):+,}"
+    return "no change" if re.fullmatch(r"[+-]0(\.0)?( pp| days)?", text) else text
 
 
-@dataclass(frozen=True)
-class Tile:
-    key: str
-    label: str | None = None
+def change_colour(higher_is_better: bool | None, change: str | None) -> str:
+    """st.metric's delta colour: green only when the change is good for clients."""
+    if higher_is_better is None or change is None or change == "no change":
+        return "off"
+    return "normal" if higher_is_better else "inverse"
 
 
 def tiles(values: dict, previous: dict | None, keys: list[str], columns: int = 4) -> None:
-    """One st.metric per key: value, change against the previous period (green only when the
+    """One tile per kpis key: value, change against the previous period (green only when the
     change is good for clients), and the definition with numerator/denominator on hover."""
-    detail, prev_detail = values.get("detail", {}), (previous or {}).get("detail", {})
-    rows = [keys[i:i + columns] for i in range(0, len(keys), columns)]
-    for row in rows:
-        for column, key in zip(st.columns(columns), row):
-            m = definitions.metric(key)
-            value = values.get(key)
-            prev = (previous or {}).get(key)
-            helptext = m.definition
-            if key in detail:
-                d = detail[key]
-                helptext += f"\n\nThis period: {d['numerator']:,} / {d['denominator']:,}."
-                if key in prev_detail:
-                    p = prev_detail[key]
-                    helptext += (f" Previous period: {format_value(m.kind, prev)} "
-                                 f"({p['numerator']:,} / {p['denominator']:,}).")
-            elif previous is not None:
-                helptext += f"\n\nPrevious period: {format_value(m.kind, prev)}."
-            colour = "off" if m.higher_is_better is None else ("normal" if m.higher_is_better else "inverse")
-            with column:
-                st.metric(
-                    m.label, format_value(m.kind, value), delta=format_change(m.kind, value, prev),
-                    delta_color=colour, help=helptext, border=True,
-                    delta_description="vs previous period" if previous is not None else None,
-                )
-                if key in detail:
-                    d = detail[key]
-                    note = f"{d['numerator']:,} of {d['denominator']:,}"
-                    if 0 < d["denominator"] < definitions.SMALL_CELL:
-                        note += " · small numbers"
-                    st.caption(note)
+    value_tiles([kpi_tile(values, previous, key) for key in keys], columns=columns,
+                compare=previous is not None)
 
 
 @dataclass(frozen=True)
@@ -439,7 +416,8 @@ def _tile_value(kind: str, value) -> str:
 
 def _tile_change(kind: str, value, previous) -> str | None:
     if kind == "ratio" and not (_nan(value) or _nan(previous)):
-        return f"{value - previous:+.1f}"
+        text = f"{value - previous:+.1f}"
+        return "no change" if text in ("+0.0", "-0.0") else text
     return format_change(kind, value, previous)
 
 
@@ -458,12 +436,11 @@ def value_tiles(items: list[TileValue], columns: int = 4, compare: bool = True) 
                 separator = " " if item.denominator is not None else "\n\n"
                 helptext += (f"{separator}Previous period: {_tile_value(m.kind, item.previous)}"
                              f"{' ' + item.previous_note if item.previous_note else ''}.")
-            colour = "off" if m.higher_is_better is None else ("normal" if m.higher_is_better else "inverse")
+            change = _tile_change(m.kind, item.value, item.previous) if compare else None
             with column:
                 st.metric(
-                    m.label, _tile_value(m.kind, item.value),
-                    delta=_tile_change(m.kind, item.value, item.previous) if compare else None,
-                    delta_color=colour, help=helptext, border=True,
+                    m.label, _tile_value(m.kind, item.value), delta=change,
+                    delta_color=change_colour(m.higher_is_better, change), help=helptext, border=True,
                     delta_description=(("vs previous period" if columns <= 4 else "vs previous")
                                        if compare else None),
                 )
@@ -654,18 +631,35 @@ def visible_pages() -> list:
     return available(pages_for(decision.role, decision.grants))
 
 
+def _running_page() -> str | None:
+    """The file name under pages/ of the page this run is drawing, or None."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return None
+    info = ctx.pages_manager.get_pages().get(ctx.page_script_hash) or {}
+    path = Path(str(info.get("script_path") or ""))
+    return path.name if path.parent.name == "pages" else None
+
+
 def require_access() -> None:
-    """Make every run go through dashboard.py.
+    """Make sure no page is drawn without dashboard.py's gate.
 
     Why: next to dashboard.py lies the folder pages/, and until some run of this process has
     called st.navigation, Streamlit runs a file of that folder on its own for a direct URL
     (/data), skipping dashboard.py's gate, page list and filters (AppTest does the same for
-    switch_page). :func:`database` calls this, so no query runs in such a run: it turns that
+    every run). :func:`database` calls this, so no query runs in such a run unless this
+    session already passed the gate with a role that may see the page; otherwise it turns the
     fallback off, as st.navigation itself does, and runs again through dashboard.py."""
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # pragma: no cover - another Streamlit
         return
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    if not PagesManager.uses_pages_directory:
+        return
+    PagesManager.uses_pages_directory = False
+    decision = current_access()
+    if decision is not None and decision.allowed and _running_page() in decision.page_files:
+        return  # this session passed the gate and may see this page: draw it as it is
+    st.rerun()

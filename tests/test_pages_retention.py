@@ -129,7 +129,7 @@ def test_retention_tiles_show_the_hand_computed_values(page_db, monkeypatch):
     assert got["30-day retention"][0] == "100.0%"
     assert got["60-day retention"][0] == "75.0%"
     assert got["90-day retention"][0] == "50.0%"
-    assert got["Completion"] == ("0.0%", "+0.0 pp")
+    assert got["Completion"] == ("0.0%", "no change")  # 0% in both periods
     assert got["Median length of stay"] == ("12 days", "+2 days")
     captions = [c.value for c in at.caption]
     for note in ("14 of 16", "2 of 5", "4 of 4", "3 of 4", "2 of 4", "0 of 2"):

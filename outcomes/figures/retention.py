@@ -56,18 +56,6 @@ def base_figure(title: str | None = None, **layout) -> go.Figure:
     return fig
 
 
-def _browser_anchor(fig: go.Figure, hide_axes: bool = False) -> go.Figure:
-    """An empty, invisible scatter trace. outcomes.browser counts a chart as drawn when it
-    holds an SVG ``.trace``; Plotly draws heatmaps (``g.hm``) and Sankeys (``g.sankey``)
-    without one, so the browser tests would wait for ever on a page with only those. Remove
-    when browser.DRAWN accepts them."""
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
-                             marker=dict(opacity=0)))
-    if hide_axes:
-        fig.update_layout(xaxis=dict(visible=False), yaxis=dict(visible=False))
-    return fig
-
-
 # ---------------------------------------------------------------------------------------------
 # Kaplan-Meier
 # ---------------------------------------------------------------------------------------------
@@ -206,8 +194,6 @@ def cohort_heatmap(table: pd.DataFrame, title: str | None = None) -> go.Figure:
             textposition="middle right", textfont=dict(size=11, color="#6E7781"), showlegend=False,
             hoverinfo="skip",
         ))
-    if not cells and not young:
-        _browser_anchor(fig)
     fig.update_layout(
         xaxis=dict(title=dict(text="Weeks since admission"), dtick=1 if len(weeks) <= 16 else 2,
                    side="bottom", showgrid=False),

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from .. import charts
 from ..contract import LEVEL_NAMES
-from .retention import REASON_LABELS, _browser_anchor, _rgba, base_figure, reason_label
+from .retention import REASON_LABELS, _rgba, base_figure, reason_label
 
 STEP_COLUMNS = ("level_1", "level_2", "level_3", "level_4")
 STEP_TITLES = ("First level", "Second level", "Third", "Fourth")
@@ -170,7 +170,6 @@ def stay_sankey(paths: pd.DataFrame, title: str | None = None) -> go.Figure:
                            yshift=10, text=f"<b>{text}</b>", showarrow=False,
                            xanchor="left" if column == 0 else ("right" if column == depth else "center"),
                            font=dict(size=12, color="#57606A"))
-    _browser_anchor(fig, hide_axes=True)
     fig.update_layout(height=560, margin=dict(l=16, r=16, t=110 if title else 56, b=16), meta=dict(stays=total))
     return fig
 

@@ -28,10 +28,11 @@ create or replace macro belonging(source_name) as table
         from rows_ as r
         inner join episode_windows as e
             on r.client_id = e.client_id and r.row_date between e.admit_date and e.window_end
-        where not exists (
-            select 1 from episode_windows as named
-            where named.episode_id = r.named_episode_id and named.client_id = r.client_id
-        )
+        where
+            not exists (
+                select 1 from episode_windows as named
+                where named.episode_id = r.named_episode_id and named.client_id = r.client_id
+            )
         group by r.line
     ),
 

@@ -14,4 +14,4 @@ select
     min(line) as first_line
 from rejects
 group by table_name, source_file, column_name, reason
-order by rows desc, table_name, column_name
+order by count(*) desc, table_name, column_name

@@ -8,18 +8,8 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
-episodes as (
-    select * from focus_episodes($focus, $program, $site)
-),
-
 admitted as (
-    select e.episode_id
-    from episodes as e
-    inner join period as p on e.admit_date between p.period_start and p.period_end
+    select episode_id from focus_admissions($start_date, $end_date, $focus, $program, $site)
 ),
 
 final as (

@@ -14,28 +14,18 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
 admissions as (
     select
-        e.episode_id,
-        e.stay_id,
-        e.admit_date,
-        cast(date_trunc('month', e.admit_date) as date) as cohort_month,
-        p.as_of
-    from focus_episodes($focus, $program, $site) as e
-    inner join period as p on e.admit_date between p.period_start and p.period_end
+        episode_id,
+        stay_id,
+        admit_date,
+        cast(date_trunc('month', admit_date) as date) as cohort_month,
+        as_of
+    from focus_admissions($start_date, $end_date, $focus, $program, $site)
 ),
 
 last_attended as (
-    -- the stay's last attended treatment session on or after the admission
-    select a.episode_id, max(s.session_date) as last_attended_date
-    from admissions as a
-    inner join sessions as s on a.stay_id = s.stay_id and s.session_date >= a.admit_date
-    where s.is_treatment and s.status = 'attended'
-    group by a.episode_id
+    select * from last_attended_after_admission($start_date, $end_date, $focus, $program, $site)
 ),
 
 cohorts as (

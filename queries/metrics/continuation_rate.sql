@@ -11,19 +11,10 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
-episodes as (
-    select * from focus_episodes($focus, $program, $site)
-),
-
 eligible as (
-    select e.episode_id, e.stay_id, e.admit_date
-    from episodes as e
-    inner join period as p
-        on e.admit_date between p.period_start and p.period_end and e.admit_date + 30 <= p.as_of
+    select episode_id, stay_id, admit_date
+    from focus_admissions($start_date, $end_date, $focus, $program, $site)
+    where admit_date + 30 <= as_of
 ),
 
 early_sessions as (

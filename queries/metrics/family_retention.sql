@@ -15,25 +15,9 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
-admitted as (
-    select e.episode_id, e.client_id, e.stay_id, e.admit_date, p.as_of
-    from focus_episodes($focus, $program, $site) as e
-    inner join period as p on e.admit_date between p.period_start and p.period_end
-),
-
 eligible as (
-    select a.*, s.is_ended, s.end_reason
-    from admitted as a
-    inner join stays as s on a.stay_id = s.stay_id
-    where
-        a.admit_date + $retention_days <= a.as_of
-        and not (
-            s.is_ended and s.end_reason = 'transferred' and s.end_date < a.admit_date + $retention_days
-        )
+    select *
+    from retention_outcomes($start_date, $end_date, $focus, $program, $site, [$retention_days])
 ),
 
 with_family as (
@@ -46,21 +30,10 @@ with_family as (
     where s.session_type = 'workshop' and s.status = 'attended' and s.guests >= 1
 ),
 
-seen_late as (
-    select distinct e.episode_id
-    from eligible as e
-    inner join sessions as s
-        on e.stay_id = s.stay_id and s.session_date >= e.admit_date + $retention_days
-    where s.is_treatment and s.status = 'attended'
-),
-
 outcomes as (
-    select
-        f.episode_id is not null as brought_family,
-        l.episode_id is not null or (e.is_ended and e.end_reason = 'completed') as retained
+    select f.episode_id is not null as brought_family, e.retained
     from eligible as e
     left join with_family as f on e.episode_id = f.episode_id
-    left join seen_late as l on e.episode_id = l.episode_id
 ),
 
 groups_ as (

@@ -30,39 +30,15 @@ windows as (
     inner join period as p on e.admit_date <= p.period_end and e.window_end >= p.period_start
 ),
 
-ordered as (
-    select
-        *,
-        max(day_to) over (
-            partition by client_id, level_code order by day_from, day_to
-            rows between unbounded preceding and 1 preceding
-        ) as earlier_day_to
-    from windows
-),
-
-islands as (
-    -- overlapping windows of a client at one level merge, so no day counts twice there
-    select
-        client_id,
-        level_code,
-        sum(case when earlier_day_to is null or day_from > earlier_day_to then 1 else 0 end) over (
-            partition by client_id, level_code order by day_from, day_to rows unbounded preceding
-        ) as island,
-        day_from,
-        day_to
-    from ordered
-),
-
-care_spans as (
-    select client_id, level_code, island, min(day_from) as day_from, max(day_to) as day_to
-    from islands
-    group by client_id, level_code, island
+level_spans as (
+    -- the days each client was in care at each level in the period, overlaps merged per level
+    select * from care_spans($start_date, $end_date, null, $program, $site, true)
 ),
 
 relapse_days as (
     select distinct c.level_code, r.client_id, r.event_date
     from relapses as r
-    inner join care_spans as c
+    inner join level_spans as c
         on r.client_id = c.client_id and r.event_date between c.day_from and c.day_to
 ),
 
@@ -74,7 +50,7 @@ levels as (
 
 level_client_days as (
     select level_code, cast(sum(day_to - day_from + 1) as bigint) as client_days
-    from care_spans
+    from level_spans
     group by level_code
 ),
 

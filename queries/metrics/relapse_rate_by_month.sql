@@ -30,48 +30,15 @@ months as (
     where not p.is_empty
 ),
 
-focus_windows as (
-    -- each focus window, cut to the period
-    select
-        e.client_id,
-        greatest(e.admit_date, p.period_start) as day_from,
-        least(e.window_end, p.period_end) as day_to
-    from focus_episodes($focus, $program, $site) as e
-    inner join period as p on e.admit_date <= p.period_end and e.window_end >= p.period_start
-),
-
-ordered as (
-    select
-        *,
-        max(day_to) over (
-            partition by client_id order by day_from, day_to
-            rows between unbounded preceding and 1 preceding
-        ) as earlier_day_to
-    from focus_windows
-),
-
-islands as (
-    -- overlapping windows of a client merge into one island, so no day counts twice
-    select
-        client_id,
-        sum(case when earlier_day_to is null or day_from > earlier_day_to then 1 else 0 end) over (
-            partition by client_id order by day_from, day_to rows unbounded preceding
-        ) as island,
-        day_from,
-        day_to
-    from ordered
-),
-
-care_spans as (
-    select client_id, island, min(day_from) as day_from, max(day_to) as day_to
-    from islands
-    group by client_id, island
+care_spans_ as (
+    -- the days each client was in focus care in the period, overlapping windows merged
+    select * from care_spans($start_date, $end_date, $focus, $program, $site, false)
 ),
 
 relapse_days as (
     select distinct r.client_id, r.event_date as day
     from relapses as r
-    inner join care_spans as c
+    inner join care_spans_ as c
         on r.client_id = c.client_id and r.event_date between c.day_from and c.day_to
 ),
 
@@ -81,7 +48,7 @@ monthly_client_days as (
         m.month_start,
         coalesce(sum(least(c.day_to, m.days_to) - greatest(c.day_from, m.days_from) + 1), 0) as client_days
     from months as m
-    left join care_spans as c on c.day_from <= m.days_to and c.day_to >= m.days_from
+    left join care_spans_ as c on c.day_from <= m.days_to and c.day_to >= m.days_from
     group by m.month_start
 ),
 

@@ -14,37 +14,13 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
 high_level_discharges as (
-    select
-        e.episode_id,
-        e.client_id,
-        e.level_num,
-        e.discharge_date,
-        cast(date_trunc('month', e.discharge_date) as date) as month,
-        p.as_of
-    from scoped_episodes($program, $site) as e
-    inner join period as p on e.discharge_date between p.period_start and p.period_end
-    where e.level_num >= 3.0 and e.discharge_reason in ('completed', 'transferred')
+    select *, cast(date_trunc('month', discharge_date) as date) as month
+    from step_down_outcomes($start_date, $end_date, $program, $site)
 ),
 
 horizons as (
     select unnest([7, 30]) as days
-),
-
-first_lower_admission as (
-    -- days from the discharge to the client's first lower-level admission on or after it
-    select d.episode_id, min(later.admit_date - d.discharge_date) as gap_days
-    from high_level_discharges as d
-    inner join episode_windows as later
-        on
-            d.client_id = later.client_id
-            and later.level_num < d.level_num
-            and later.admit_date >= d.discharge_date
-    group by d.episode_id
 ),
 
 outcomes as (
@@ -52,10 +28,9 @@ outcomes as (
         d.month,
         h.days,
         d.discharge_date + h.days <= d.as_of as eligible,
-        f.gap_days is not null and f.gap_days <= h.days as stepped_down
+        d.gap_days is not null and d.gap_days <= h.days as stepped_down
     from high_level_discharges as d
     cross join horizons as h
-    left join first_lower_admission as f on d.episode_id = f.episode_id
 ),
 
 final as (

@@ -13,26 +13,8 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
 high_level_discharges as (
-    select e.episode_id, e.client_id, e.level_num, e.discharge_date, p.as_of
-    from scoped_episodes($program, $site) as e
-    inner join period as p on e.discharge_date between p.period_start and p.period_end
-    where e.level_num >= 3.0 and e.discharge_reason in ('completed', 'transferred')
-),
-
-first_lower_admission as (
-    select d.episode_id, min(later.admit_date - d.discharge_date) as gap_days
-    from high_level_discharges as d
-    inner join episode_windows as later
-        on
-            d.client_id = later.client_id
-            and later.level_num < d.level_num
-            and later.admit_date >= d.discharge_date
-    group by d.episode_id
+    select * from step_down_outcomes($start_date, $end_date, $program, $site)
 ),
 
 bands as (
@@ -46,18 +28,17 @@ bands as (
 banded as (
     select
         case
-            when f.gap_days is null then 8
-            when f.gap_days = 0 then 1
-            when f.gap_days = 1 then 2
-            when f.gap_days <= 3 then 3
-            when f.gap_days <= 7 then 4
-            when f.gap_days <= 14 then 5
-            when f.gap_days <= 30 then 6
+            when d.gap_days is null then 8
+            when d.gap_days = 0 then 1
+            when d.gap_days = 1 then 2
+            when d.gap_days <= 3 then 3
+            when d.gap_days <= 7 then 4
+            when d.gap_days <= 14 then 5
+            when d.gap_days <= 30 then 6
             else 7
         end as band_order,
-        f.gap_days is null and d.discharge_date + 30 > d.as_of as follow_up_under_30
+        d.gap_days is null and d.discharge_date + 30 > d.as_of as follow_up_under_30
     from high_level_discharges as d
-    left join first_lower_admission as f on d.episode_id = f.episode_id
 ),
 
 final as (

@@ -11,47 +11,22 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
-high_level_discharges as (
-    select e.episode_id, e.client_id, e.level_num, e.discharge_date, p.as_of
-    from scoped_episodes($program, $site) as e
-    inner join period as p on e.discharge_date between p.period_start and p.period_end
-    where e.level_num >= 3.0 and e.discharge_reason in ('completed', 'transferred')
-),
-
 horizons as (
     select unnest([7, 30]) as days
 ),
 
-eligible as (
-    select d.*, h.days
-    from high_level_discharges as d
-    cross join horizons as h
-    where d.discharge_date + h.days <= d.as_of
-),
-
-stepped as (
-    select distinct e.episode_id, e.days
-    from eligible as e
-    inner join episode_windows as later
-        on
-            e.client_id = later.client_id
-            and later.level_num < e.level_num
-            and later.admit_date between e.discharge_date and e.discharge_date + e.days
+discharges as (
+    select * from step_down_outcomes($start_date, $end_date, $program, $site)
 ),
 
 final as (
     select
         h.days,
-        count(e.episode_id) filter (where s.episode_id is not null) as stepped_down,
-        count(e.episode_id) as eligible,
-        count(e.episode_id) filter (where s.episode_id is not null) / nullif(count(e.episode_id), 0) as rate
+        count(d.episode_id) filter (where d.gap_days <= h.days) as stepped_down,
+        count(d.episode_id) as eligible,
+        count(d.episode_id) filter (where d.gap_days <= h.days) / nullif(count(d.episode_id), 0) as rate
     from horizons as h
-    left join eligible as e on h.days = e.days
-    left join stepped as s on e.episode_id = s.episode_id and e.days = s.days
+    left join discharges as d on d.discharge_date + h.days <= d.as_of
     group by h.days
     order by h.days
 )

@@ -14,32 +14,15 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
 eligible as (
-    select
-        e.episode_id,
-        e.client_id,
-        e.level_num,
-        e.discharge_date,
-        cast(date_trunc('month', e.discharge_date) as date) as month
-    from focus_episodes($focus, $program, $site) as e
-    inner join period as p
-        on e.discharge_date between p.period_start and p.period_end and e.discharge_date + 14 <= p.as_of
+    select *, cast(date_trunc('month', discharge_date) as date) as month
+    from step_up_outcomes($start_date, $end_date, $focus, $program, $site)
+    where discharge_date + 14 <= as_of
 ),
 
 step_ups as (
     -- the first higher-level admission 0..14 days after the discharge
-    select e.episode_id, e.client_id, min(later.admit_date) as step_up_date
-    from eligible as e
-    inner join episode_windows as later
-        on
-            e.client_id = later.client_id
-            and later.level_num > e.level_num
-            and later.admit_date between e.discharge_date and e.discharge_date + 14
-    group by e.episode_id, e.client_id
+    select episode_id, client_id, step_up_date from eligible where gap_days <= 14
 ),
 
 preceded as (

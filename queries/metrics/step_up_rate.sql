@@ -9,34 +9,18 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
 eligible as (
-    select e.episode_id, e.client_id, e.level_num, e.discharge_date
-    from focus_episodes($focus, $program, $site) as e
-    inner join period as p
-        on e.discharge_date between p.period_start and p.period_end and e.discharge_date + 14 <= p.as_of
-),
-
-stepped as (
-    select distinct e.episode_id
-    from eligible as e
-    inner join episode_windows as later
-        on
-            e.client_id = later.client_id
-            and later.level_num > e.level_num
-            and later.admit_date between e.discharge_date and e.discharge_date + 14
+    select *
+    from step_up_outcomes($start_date, $end_date, $focus, $program, $site)
+    where discharge_date + 14 <= as_of
 ),
 
 final as (
     select
-        count(s.episode_id) as stepped_up,
+        count(*) filter (where gap_days <= 14) as stepped_up,
         count(*) as eligible,
-        count(s.episode_id) / nullif(count(*), 0) as rate
-    from eligible as e
-    left join stepped as s on e.episode_id = s.episode_id
+        count(*) filter (where gap_days <= 14) / nullif(count(*), 0) as rate
+    from eligible
 )
 
 select * from final

@@ -182,6 +182,7 @@ def sidebar_filters() -> Filters:
 def current_filters() -> Filters:
     """The filters dashboard.py drew for this run. A page run on its own (AppTest runs a
     navigation app's pages without the main script after the first run) draws them itself."""
+    require_access()
     filters = st.session_state.get("_filters")
     if filters is None:
         return sidebar_filters()
@@ -661,5 +662,8 @@ def require_access() -> None:
     PagesManager.uses_pages_directory = False
     decision = current_access()
     if decision is not None and decision.allowed and _running_page() in decision.page_files:
-        return  # this session passed the gate and may see this page: draw it as it is
+        # This session passed the gate and may see this page: draw it as it is, with the
+        # sidebar filters drawn by the page (dashboard.py did not run to draw them).
+        st.session_state.pop("_filters", None)
+        return
     st.rerun()

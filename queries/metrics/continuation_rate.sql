@@ -18,12 +18,14 @@ eligible as (
 ),
 
 early_sessions as (
-    select a.episode_id, count(*) as attended
+    -- the stay's attended treatment sessions dated admit_date .. admit_date + 30
+    select
+        a.episode_id,
+        len(list_filter(
+            s.attended_dates, lambda d: d between a.admit_date and a.admit_date + 30  -- noqa: RF02
+        )) as attended
     from eligible as a
-    inner join sessions as s
-        on a.stay_id = s.stay_id and s.session_date between a.admit_date and a.admit_date + 30
-    where s.is_treatment and s.status = 'attended'
-    group by a.episode_id
+    inner join stay_attendance as s on a.stay_id = s.stay_id
 ),
 
 final as (

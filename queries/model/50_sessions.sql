@@ -5,10 +5,10 @@
 --   every session type except workshop; workshop_key names the workshop a workshop session was
 --   (its session_id, else its date and topic compared case-insensitively with spaces, hyphens
 --   and underscores alike). The table keeps what the metrics read (ten million rows are
---   written once); clinician, duration and the session's row count are in session_rows and
---   attendance.
+--   written once); session_id, clinician, duration and the session's row count are in
+--   session_rows and attendance.
 -- params:
--- columns: line, client_id, session_id, session_date, session_type, status, is_treatment, topic, guests, episode_id, matched_by, outside_named_window, level_code, program, site, stay_id, workshop_key
+-- columns: line, client_id, session_date, session_type, status, is_treatment, topic, guests, episode_id, matched_by, outside_named_window, level_code, program, site, stay_id, workshop_key
 -- materialize: table
 
 with
@@ -25,7 +25,6 @@ final as (
     select
         s.line,
         s.client_id,
-        s.session_id,
         s.session_date,
         s.session_type,
         s.status,

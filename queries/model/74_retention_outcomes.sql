@@ -32,24 +32,18 @@ create or replace macro retention_outcomes(
             and not (s.is_ended and s.end_reason = 'transferred' and s.end_date < a.admit_date + h.days)
     ),
 
-    seen_late as (
-        select distinct e.episode_id, e.days
-        from eligible as e
-        inner join sessions as s
-            on e.stay_id = s.stay_id and s.session_date >= e.admit_date + e.days
-        where s.is_treatment and s.status = 'attended'
-    ),
-
     final as (
+        -- an attended treatment session of the stay on or after day N: the stay's last one is
         select
             e.episode_id,
             e.client_id,
             e.stay_id,
             e.admit_date,
             e.days,
-            l.episode_id is not null or (e.is_ended and e.end_reason = 'completed') as retained
+            coalesce(a.last_attended >= e.admit_date + e.days, false)
+            or (e.is_ended and e.end_reason = 'completed') as retained
         from eligible as e
-        left join seen_late as l on e.episode_id = l.episode_id and e.days = l.days
+        left join stay_attendance as a on e.stay_id = a.stay_id
     )
 
     select * from final;

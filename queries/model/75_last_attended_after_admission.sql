@@ -14,12 +14,8 @@
 create or replace macro last_attended_after_admission(
     start_date, end_date, focus, program_name, site_name
 ) as table
-    select a.episode_id, max(s.session_date) as last_attended_date
+    select
+        a.episode_id,
+        if(s.last_attended >= a.admit_date, s.last_attended, null) as last_attended_date
     from focus_admissions(start_date, end_date, focus, program_name, site_name) as a
-    left join sessions as s
-        on
-            a.stay_id = s.stay_id
-            and s.session_date >= a.admit_date
-            and s.is_treatment
-            and s.status = 'attended'
-    group by a.episode_id;
+    left join stay_attendance as s on a.stay_id = s.stay_id;

@@ -1,0 +1,28 @@
+-- name: stay_attendance
+-- title: Each stay's attended treatment sessions, by date
+-- description: One row per stay with at least one attended treatment session (any type but
+--   workshop) belonging to one of its episodes: the date of the last one and the sorted list
+--   of their dates (a date repeats once per session). The retention, continuation and
+--   Kaplan-Meier macros read this small table instead of the sessions.
+-- params:
+-- columns: stay_id, last_attended, attended_dates
+-- materialize: table
+
+with
+
+attended as (
+    select stay_id, session_date
+    from sessions
+    where is_treatment and status = 'attended' and stay_id is not null
+),
+
+final as (
+    select
+        stay_id,
+        max(session_date) as last_attended,
+        list(session_date order by session_date) as attended_dates
+    from attended
+    group by stay_id
+)
+
+select * from final

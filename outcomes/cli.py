@@ -63,6 +63,18 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--db", help="database to run them on (default: a seeded demo database "
                                     "built for the check)")
     check.add_argument("--no-lint", action="store_true", help="skip sqlfluff")
+
+    report = commands.add_parser("report", help="render the board summary to PDF and PNG (board pack)")
+    report.add_argument("--db", help="database file (default $OUTCOMES_DB or data/outcomes.duckdb)")
+    report.add_argument("--out", default=str(config.ROOT / "artifacts" / "report"),
+                        help="folder to write board.pdf, board.png, board.html and one PNG per chart")
+    report.add_argument("--start", type=_date, help="first day of the period (default: the last 12 "
+                                                    "complete months before the as-of date)")
+    report.add_argument("--end", type=_date, help="last day of the period")
+    report.add_argument("--as-of", type=_date, help="see the data as known that day (default: the build's)")
+    report.add_argument("--focus", default="2.1", help="focus levels, e.g. 2.1 or 2.1,2.5")
+    report.add_argument("--program", help="only this program")
+    report.add_argument("--site", help="only this site")
     return parser
 
 
@@ -90,6 +102,18 @@ def main(argv: list[str] | None = None) -> int:
         return main_bench(args.clients, args.repeat, args.json,
                           Path(args.work).expanduser().resolve() if args.work else None,
                           args.skip_browser)
+    if args.command == "report":
+        from pathlib import Path
+
+        from .filters import parse_focus
+        from .report import main as main_report
+
+        try:
+            focus = parse_focus(args.focus)
+        except ValueError as exc:
+            parser.error(str(exc))
+        return main_report(config.db_path(args.db), Path(args.out).expanduser().resolve(), args.start,
+                           args.end, args.as_of, focus, args.program, args.site)
     if args.command == "demo":
         from .demo import generate
 

@@ -32,15 +32,22 @@ def app_url(demo_db, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
+def chromium():
+    """Debian's Chromium through Playwright, one for the module's tests."""
+    _chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = browser.launch(playwright)
-        context = chromium.new_context(viewport={"width": 1440, "height": 1000})
-        yield context.new_page()
-        context.close()
-        chromium.close()
+        launched = browser.launch(playwright)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def page(app_url, chromium):
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000})
+    yield context.new_page()
+    context.close()
 
 
 PAGES = [p for p in navigation.available(navigation.pages_for("local"))]
@@ -62,7 +69,8 @@ def test_page_draws_without_errors(page, app_url, spec):
 
 def test_filters_are_kept_in_the_url(page, app_url):
     """A link with the filters in its query string reproduces the view."""
-    page.goto(app_url + "/?period=Last+quarter&focus=2.1&focus=2.5")
+    # the pills write their labels to the URL (focus=2.1+IOP&focus=2.5+PHP)
+    page.goto(app_url + "/?period=Last+quarter&focus=2.1+IOP&focus=2.5+PHP")
     browser.wait_drawn(page)
     main = page.locator('[data-testid="stMain"]').inner_text()
     # demo data ends 31 Oct 2026: the last complete quarter is July - September 2026
@@ -105,14 +113,10 @@ def broken_db(tmp_path_factory):
     return db
 
 
-def test_data_page_lists_rejected_rows(broken_db, tmp_path_factory):
+def test_data_page_lists_rejected_rows(broken_db, chromium, tmp_path_factory):
     """The Data page shows the rejects by reason and the rest loaded."""
-    _chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
     log = tmp_path_factory.mktemp("server-broken") / "streamlit.log"
-    with browser.serve(broken_db, log=log) as url, sync_playwright() as playwright:
-        chromium = browser.launch(playwright)
+    with browser.serve(broken_db, log=log) as url:
         page = chromium.new_page(viewport={"width": 1440, "height": 1000})
         page.goto(url + "/data")
         browser.wait_drawn(page)
@@ -123,4 +127,4 @@ def test_data_page_lists_rejected_rows(broken_db, tmp_path_factory):
         assert "4 broken rules" in text
         assert "No rows were rejected" not in text
         browser.screenshot(page, SHOTS / "data-with-rejects.png")
-        chromium.close()
+        page.close()

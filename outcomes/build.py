@@ -578,6 +578,7 @@ def _vocab_case(column: Column, raw: str) -> str:
 def level_macro() -> str:
     """``normalise_level`` in SQL, from the contract (the twin of contract.normalise_level)."""
     levels = ", ".join(_sql_text(level) for level in contract.ASAM_LEVELS)
+    canonical = ", ".join(_sql_text(level) for level in contract.LEVELS.values)
     aliases = " ".join(
         f"when {_sql_text(contract.vocab_key(alias))} then {_sql_text(code)}"
         for alias, code in contract.LEVEL_ALIASES.items()
@@ -585,6 +586,7 @@ def level_macro() -> str:
     return rf"""
 create or replace macro normalise_level(v) as
     case
+        when v in ({canonical}) then v  -- already a canonical code: the common case, cheap
         when regexp_full_match(vocab_key(v), '\d(\.\d)?(_wm)?') then
             case when list_contains([{levels}],
                      regexp_extract(vocab_key(v), '^(\d)', 1) || '.'
@@ -602,9 +604,13 @@ def instrument_macro() -> str:
     branches = " ".join(
         f"when {_sql_text(i.key)} then {_sql_text(i.name)}" for i in contract.INSTRUMENTS
     )
+    names = ", ".join(_sql_text(i.name) for i in contract.INSTRUMENTS)
     return f"""
 create or replace macro normalise_instrument(v) as
-    case regexp_replace(lower(v), '[^0-9a-z]+', '', 'g') {branches} else v end;
+    case
+        when v in ({names}) then v  -- already the canonical name: the common case, cheap
+        else case regexp_replace(lower(v), '[^0-9a-z]+', '', 'g') {branches} else v end
+    end;
 """
 
 

@@ -23,11 +23,11 @@ eligible as (
 with_family as (
     select distinct e.episode_id
     from eligible as e
-    inner join sessions as s
+    inner join workshop_sessions as s
         on
             e.client_id = s.client_id
             and s.session_date between e.admit_date and e.admit_date + $early_days
-    where s.session_type = 'workshop' and s.status = 'attended' and s.guests >= 1
+    where s.status = 'attended' and s.guests >= 1
 ),
 
 outcomes as (

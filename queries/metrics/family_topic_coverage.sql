@@ -23,11 +23,10 @@ curriculum as (
 
 family_visits as (
     select s.client_id, vocab_key(s.topic) as topic_key
-    from sessions as s
+    from workshop_sessions as s
     inner join period as p on s.session_date between p.period_start and p.period_end
     where
-        s.session_type = 'workshop'
-        and s.status = 'attended'
+        s.status = 'attended'
         and s.guests >= 1
         and (cast($program as varchar) is null or s.program = $program)
         and (cast($site as varchar) is null or s.site = $site)

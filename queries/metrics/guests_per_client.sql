@@ -18,11 +18,10 @@ period as (
 
 attended_rows as (
     select s.guests
-    from sessions as s
+    from workshop_sessions as s
     inner join period as p on s.session_date between p.period_start and p.period_end
     where
-        s.session_type = 'workshop'
-        and s.status = 'attended'
+        s.status = 'attended'
         and (cast($program as varchar) is null or s.program = $program)
         and (cast($site as varchar) is null or s.site = $site)
 ),

@@ -28,10 +28,9 @@ curriculum as (
 attended_rows as (
     -- every attended workshop row on or before the as-of date, within the filters
     select s.workshop_key, s.session_date, s.site, s.topic, s.guests
-    from sessions as s
+    from workshop_sessions as s
     where
-        s.session_type = 'workshop'
-        and s.status = 'attended'
+        s.status = 'attended'
         and (cast($program as varchar) is null or s.program = $program)
         and (cast($site as varchar) is null or s.site = $site)
 ),

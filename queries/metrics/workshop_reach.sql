@@ -23,8 +23,8 @@ eligible as (
 
 workshop_visits as (
     select client_id, session_date, coalesce(guests, 0) >= 1 as with_family
-    from sessions
-    where session_type = 'workshop' and status = 'attended'
+    from workshop_sessions
+    where status = 'attended'
 ),
 
 reach as (

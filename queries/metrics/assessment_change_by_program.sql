@@ -13,14 +13,9 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
 discharged as (
     select e.episode_id, coalesce(e.program, 'not recorded') as program
-    from focus_episodes($focus, $program, $site) as e
-    inner join period as p on e.discharge_date between p.period_start and p.period_end
+    from focus_discharges($start_date, $end_date, $focus, $program, $site) as e
 ),
 
 measures as (
@@ -41,18 +36,8 @@ final as (
         count(*) filter (where baseline is not null and followup is null) as no_followup,
         count(*) filter (where baseline is null) as no_baseline,
         avg(change) filter (where measured) as mean_change,
-        if(
-            count(*) filter (where measured) >= 2,
-            avg(change) filter (where measured)
-            - 1.96 * stddev_samp(change) filter (where measured) / sqrt(count(*) filter (where measured)),
-            null
-        ) as lower,
-        if(
-            count(*) filter (where measured) >= 2,
-            avg(change) filter (where measured)
-            + 1.96 * stddev_samp(change) filter (where measured) / sqrt(count(*) filter (where measured)),
-            null
-        ) as upper,
+        ci95_lower(if(measured, change, null)) as lower,
+        ci95_upper(if(measured, change, null)) as upper,
         count(*) filter (where measured and change >= reliable_change) as improved,
         count(*) filter (where measured and change <= -reliable_change) as deteriorated
     from measures

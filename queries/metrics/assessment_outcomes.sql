@@ -17,14 +17,9 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
 discharged as (
     select e.episode_id
-    from focus_episodes($focus, $program, $site) as e
-    inner join period as p on e.discharge_date between p.period_start and p.period_end
+    from focus_discharges($start_date, $end_date, $focus, $program, $site) as e
 ),
 
 measures as (

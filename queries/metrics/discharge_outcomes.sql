@@ -10,18 +10,8 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
-episodes as (
-    select * from focus_episodes($focus, $program, $site)
-),
-
 discharged as (
-    select e.*
-    from episodes as e
-    inner join period as p on e.discharge_date between p.period_start and p.period_end
+    select * from focus_discharges($start_date, $end_date, $focus, $program, $site)
 ),
 
 final as (

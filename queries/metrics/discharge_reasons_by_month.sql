@@ -11,14 +11,9 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
 discharged as (
     select e.episode_id, e.discharge_reason, cast(date_trunc('month', e.discharge_date) as date) as month
-    from focus_episodes($focus, $program, $site) as e
-    inner join period as p on e.discharge_date between p.period_start and p.period_end
+    from focus_discharges($start_date, $end_date, $focus, $program, $site) as e
 ),
 
 months as (

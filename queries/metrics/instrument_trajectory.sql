@@ -14,14 +14,9 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
 discharged as (
     select e.episode_id, e.client_id, e.admit_date, e.discharge_date
-    from focus_episodes($focus, $program, $site) as e
-    inner join period as p on e.discharge_date between p.period_start and p.period_end
+    from focus_discharges($start_date, $end_date, $focus, $program, $site) as e
 ),
 
 daily_scores as (
@@ -49,8 +44,8 @@ final as (
         count(*) as episodes,
         avg(score) as mean_score,
         stddev_samp(score) as sd,
-        if(count(*) >= 2, avg(score) - 1.96 * stddev_samp(score) / sqrt(count(*)), null) as lower,
-        if(count(*) >= 2, avg(score) + 1.96 * stddev_samp(score) / sqrt(count(*)), null) as upper
+        ci95_lower(score) as lower,
+        ci95_upper(score) as upper
     from episode_weeks
     where week <= $max_week
     group by week

@@ -13,21 +13,8 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
 months as (
-    select
-        cast(m.month_start as date) as month_start,
-        greatest(cast(m.month_start as date), p.period_start) as days_from,
-        least(cast(m.month_start + interval 1 month as date) - 1, p.period_end) as days_to
-    from period as p
-    cross join
-        unnest(
-            generate_series(date_trunc('month', p.period_start), p.period_end, interval 1 month)
-        ) as m (month_start)
-    where not p.is_empty
+    select * from period_months($start_date, $end_date)
 ),
 
 care_spans_ as (

@@ -8,6 +8,7 @@ shows or computes it follows.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 # ---------------------------------------------------------------------------------------------
@@ -254,3 +255,27 @@ PAGE_METRICS: dict[str, Metric] = {m.key: m for m in (
 def page_metric(key: str) -> Metric:
     """A kpis key's definition, or a page metric's."""
     return PAGE_METRICS[key] if key in PAGE_METRICS else metric(key)
+
+
+# ---------------------------------------------------------------------------------------------
+# How a metric's value is written (pages, tiles and the board pack alike)
+# ---------------------------------------------------------------------------------------------
+
+
+def is_missing(value) -> bool:
+    """None or NaN: a rate with nothing to count."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_value(kind: str, value) -> str:
+    """A metric's value as shown: rates as percentages, per-1,000 rates with one decimal,
+    days with their unit, counts with thousands separators; "n/a" when missing."""
+    if is_missing(value):
+        return "n/a"
+    if kind == "rate":
+        return f"{value:.1%}"
+    if kind == "per1000":
+        return f"{value:.1f}"
+    if kind == "days":
+        return f"{value:g} days"
+    return f"{int(value):,}"

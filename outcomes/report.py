@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import math
 import sys
 import textwrap
 import threading
@@ -112,18 +111,8 @@ class Shown:
     denominator: int | None = None
 
 
-def _nan(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _format(kind: str, value: float) -> str:
-    if kind == "rate":
-        return f"{value:.1%}"
-    if kind == "per1000":
-        return f"{value:.1f}"
-    if kind == "days":
-        return f"{value:g} days"
-    return f"{int(value):,}"
+_nan = definitions.is_missing
+_format = definitions.format_value
 
 
 def shown_value(values: dict, key: str) -> Shown:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import re
 import threading
 from contextlib import contextmanager
@@ -337,20 +336,8 @@ def month_click(key: str, from_customdata: bool = False):
 # ---------------------------------------------------------------------------------------------
 
 
-def _nan(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def format_value(kind: str, value) -> str:
-    if _nan(value):
-        return "n/a"
-    if kind == "rate":
-        return f"{value:.1%}"
-    if kind == "per1000":
-        return f"{value:.1f}"
-    if kind == "days":
-        return f"{value:g} days"
-    return f"{int(value):,}"
+_nan = definitions.is_missing
+format_value = definitions.format_value
 
 
 def format_change(kind: str, value, previous) -> str | None:

@@ -29,8 +29,7 @@ final as (
         count(*) filter (where status = 'no_show') as no_show,
         count(*) filter (where status = 'cancelled') as cancelled,
         count(*) filter (where status = 'excused') as excused,
-        count(*) filter (where status = 'attended')
-        / nullif(count(*) filter (where status in ('attended', 'no_show')), 0) as rate
+        show_rate(status) as rate
     from sessions_in_period
 )
 

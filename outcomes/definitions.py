@@ -129,7 +129,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     _metric("step_up_rate", "Step-up within 14 days", "rate", False,
             "Of focus episodes discharged in the period (with 14 days of follow-up known), "
             "the share whose client started a higher level 0..14 days after discharge."),
-    _metric("relapse_rate_per_1000_days", "Relapse days per 1,000 client-days", "per1000", False,
+    _metric("relapse_rate_per_1000_days", "Relapse rate per 1,000 days", "per1000", False,
             "1,000 x distinct client relapse days / client-days, both counted in the period "
             "inside focus episode windows."),
     _metric("relapse_episode_rate", "Episodes with a relapse", "rate", False,

@@ -69,7 +69,7 @@ def test_board_page_shows_the_suppressed_scorecard(page_db, monkeypatch):
         "Admissions": "27", "Active census": "24", "Continuation (NIATx)": "Withheld",
         "30-day retention": "48.1%", "90-day retention": "48.1%", "Completion": "Withheld",
         "Median length of stay": "Withheld", "Step-down within 7 days": "n/a",
-        "Step-up within 14 days": "Withheld", "Relapse days per 1,000 client-days": "0.0",
+        "Step-up within 14 days": "Withheld", "Relapse rate per 1,000 days": "0.0",
         "PHQ-9 reliable improvement": "n/a", "GAD-7 reliable improvement": "n/a",
         "Workshop reach": "0.0%", "Family reach": "0.0%",
     }

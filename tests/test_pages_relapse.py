@@ -86,7 +86,7 @@ def test_relapse_tiles_match_hand_computed_values(db, monkeypatch):
     -24.5 days)."""
     at = page(db, monkeypatch, "2024-03-01", "2024-03-31")
     values = tiles(at)
-    assert values["Relapse days per 1,000 client-days"] == ("36.6", "+36.6")
+    assert values["Relapse rate per 1,000 days"] == ("36.6", "+36.6")
     assert values["Episodes with a relapse"] == ("75.0%", "+75.0 pp")
     assert values["Relapse followed by a step-up"][0] == "33.3%"
     assert values["Relapse followed by a step-up"][1] in (None, "")

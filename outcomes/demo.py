@@ -1049,7 +1049,7 @@ def _window(start: dt.date, months: int) -> _Calendar:
 
 
 def generate(out: Path, clients: int = 2000, seed: int = 42,
-             start: dt.date = dt.date(2024, 11, 1), months: int = 24,
+             start: dt.date = dt.date(2024, 5, 1), months: int = 30,
              fmt: str = "auto", progress: Callable[[str], None] | None = None) -> dict:
     """Writes clients, episodes, attendance, assessments, relapse_events into `out`
     (fmt 'csv' -> <table>.csv, 'parquet' -> <table>.parquet, 'auto' -> csv under 10,000

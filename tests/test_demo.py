@@ -13,8 +13,8 @@ import pytest
 
 from outcomes import demo
 
-START = dt.date(2024, 11, 1)
-LAST_DAY = dt.date(2026, 10, 31)  # the day before START + 24 months
+START = dt.date(2024, 5, 1)
+LAST_DAY = dt.date(2026, 10, 31)  # the day before START + 30 months
 
 VOCABULARIES = {
     ("clients", "gender"): demo.GENDERS,

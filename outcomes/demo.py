@@ -63,8 +63,8 @@ events carry the episode id.
 
 *Assessments.* PHQ-9 and GAD-7 at intake (admit - 3 .. admit + 3 of a stay's first episode,
 mostly on the admit day) and every 14 +- 3 days while in an episode; a stay that ends completed
-or transferred (or is still open) improves by about 0.4 PHQ-9 points a week from a baseline of
-N(15, 5) (GAD-7 N(12, 4), ~0.3 a week), one that ends otherwise stays flat or worsens; scores
+or transferred (or is still open) improves by about 0.95 PHQ-9 points a week from a baseline of
+N(15, 5) (GAD-7 N(12, 4), ~0.7 a week), one that ends otherwise stays flat or worsens; scores
 have noise and are clipped to their ranges. A third of clients also get a monthly Brief
 Addiction Monitor (BAM) score 0..100 with one decimal, a non-standard instrument.
 
@@ -753,7 +753,7 @@ def _assessments(rng, episodes: _Episodes, cl_bam: np.ndarray, last_day: int, st
         return stay, day, episode
 
     n_stays = len(first)
-    slope = np.where(engaged, rng.normal(0.4, 0.25, n_stays), rng.normal(-0.05, 0.15, n_stays))
+    slope = np.where(engaged, rng.normal(0.95, 0.3, n_stays), rng.normal(-0.05, 0.15, n_stays))
     phq_base = np.clip(rng.normal(15, 5, n_stays), 0, 27)
     gad_base = np.clip(rng.normal(12, 4, n_stays), 0, 21)
     bam_base = np.clip(rng.normal(55, 15, n_stays), 5, 95)

@@ -13,6 +13,8 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from outcomes import contract
 from outcomes.build import build
 from outcomes.db import open_as_of
@@ -70,3 +72,39 @@ def kpis_for(db: Path, start: str, end: str, *, as_of: str | None = None, focus:
         return kpis(con, filters)
     finally:
         con.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Row builders and checks the metric tests share
+# ---------------------------------------------------------------------------------------------
+
+
+def ep(eid, cid, level, admit, discharge=None, reason=None, **extra):
+    """An episodes row."""
+    row = {"episode_id": eid, "client_id": cid, "level_of_care": level, "admit_date": admit,
+           "discharge_date": discharge, "discharge_reason": reason}
+    row.update(extra)
+    return row
+
+
+def att(cid, date, status="attended", session_type="group", **extra):
+    """An attendance row (a group session attended, unless said otherwise)."""
+    row = {"client_id": cid, "session_date": date, "session_type": session_type, "status": status}
+    row.update(extra)
+    return row
+
+
+def ev(cid, date, event_type="positive_screen", **extra):
+    """A relapse_events row."""
+    row = {"client_id": cid, "event_date": date, "event_type": event_type}
+    row.update(extra)
+    return row
+
+
+def assert_rate(k, key, num, den, value):
+    """A kpis rate and its numerator and denominator (value None: the rate must be null)."""
+    assert k["detail"][key] == {"numerator": num, "denominator": den}, key
+    if value is None:
+        assert k[key] is None, key
+    else:
+        assert k[key] == pytest.approx(value, rel=1e-12), key

@@ -13,25 +13,12 @@ import datetime as dt
 
 import pytest
 
-from helpers import build_fixture
+from helpers import att, build_fixture, ep
 from outcomes.db import open_as_of
 from outcomes.filters import Filters
 from outcomes.runner import run
 
 AS_OF = dt.date(2024, 3, 31)
-
-
-def ep(eid, cid, level, admit, discharge=None, reason=None, **extra):
-    row = {"episode_id": eid, "client_id": cid, "level_of_care": level, "admit_date": admit,
-           "discharge_date": discharge, "discharge_reason": reason}
-    row.update(extra)
-    return row
-
-
-def att(cid, date, status="attended", session_type="group", **extra):
-    row = {"client_id": cid, "session_date": date, "session_type": session_type, "status": status}
-    row.update(extra)
-    return row
 
 
 def rel(cid, date, event_type="positive_screen", **extra):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import build_fixture, kpis_for
+from helpers import assert_rate, build_fixture, kpis_for
 
 MARCH = ("2024-03-01", "2024-03-31")
 LATE = "2024-12-31"
@@ -26,14 +26,6 @@ def ep(eid, cid, level="2.1", admit="2024-01-15", discharge="2024-03-15", reason
 
 def sc(cid, date, score, instrument="PHQ-9"):
     return {"client_id": cid, "assessment_date": date, "instrument": instrument, "score": score}
-
-
-def assert_rate(k, key, num, den, value):
-    assert k["detail"][key] == {"numerator": num, "denominator": den}, key
-    if value is None:
-        assert k[key] is None, key
-    else:
-        assert k[key] == pytest.approx(value, rel=1e-12), key
 
 
 def test_phq9_baseline_window_admit_minus_7_to_plus_14(tmp_path):

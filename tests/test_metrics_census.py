@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import build_fixture, kpis_for
+from helpers import assert_rate, att, build_fixture, ep, kpis_for
 
 COUNT_KEYS = ("admissions", "discharges", "active_census_end", "workshops_held")
 RATE_KEYS = (
@@ -18,27 +18,6 @@ RATE_KEYS = (
     "gad7_reliable_improvement_rate", "measurement_completion_rate", "workshop_reach_rate",
     "family_reach_rate",
 )
-
-
-def ep(eid, cid, level, admit, discharge=None, reason=None, **extra):
-    row = {"episode_id": eid, "client_id": cid, "level_of_care": level, "admit_date": admit,
-           "discharge_date": discharge, "discharge_reason": reason}
-    row.update(extra)
-    return row
-
-
-def att(cid, date, status="attended", session_type="group", **extra):
-    row = {"client_id": cid, "session_date": date, "session_type": session_type, "status": status}
-    row.update(extra)
-    return row
-
-
-def assert_rate(k, key, num, den, value):
-    assert k["detail"][key] == {"numerator": num, "denominator": den}, key
-    if value is None:
-        assert k[key] is None, key
-    else:
-        assert k[key] == pytest.approx(value, rel=1e-12), key
 
 
 # ---------------------------------------------------------------------------------- as_of

@@ -10,31 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import build_fixture, kpis_for
+from helpers import assert_rate, build_fixture, ep, ev, kpis_for
 
 MARCH = ("2024-03-01", "2024-03-31")
 LATE = "2024-12-31"
-
-
-def ep(eid, cid, level, admit, discharge=None, reason=None, **extra):
-    row = {"episode_id": eid, "client_id": cid, "level_of_care": level, "admit_date": admit,
-           "discharge_date": discharge, "discharge_reason": reason}
-    row.update(extra)
-    return row
-
-
-def ev(cid, date, event_type="positive_screen", **extra):
-    row = {"client_id": cid, "event_date": date, "event_type": event_type}
-    row.update(extra)
-    return row
-
-
-def assert_rate(k, key, num, den, value):
-    assert k["detail"][key] == {"numerator": num, "denominator": den}, key
-    if value is None:
-        assert k[key] is None, key
-    else:
-        assert k[key] == pytest.approx(value, rel=1e-12), key
 
 
 def test_relapse_days_and_client_days(tmp_path):

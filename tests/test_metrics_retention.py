@@ -9,31 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import build_fixture, kpis_for
+from helpers import assert_rate, att, build_fixture, ep, kpis_for
 
 JAN = ("2024-01-01", "2024-01-31")
 LATE = "2024-06-30"  # an as-of well after every window
-
-
-def ep(eid, cid, level, admit, discharge=None, reason=None, **extra):
-    row = {"episode_id": eid, "client_id": cid, "level_of_care": level, "admit_date": admit,
-           "discharge_date": discharge, "discharge_reason": reason}
-    row.update(extra)
-    return row
-
-
-def att(cid, date, status="attended", session_type="group", **extra):
-    row = {"client_id": cid, "session_date": date, "session_type": session_type, "status": status}
-    row.update(extra)
-    return row
-
-
-def assert_rate(k, key, num, den, value):
-    assert k["detail"][key] == {"numerator": num, "denominator": den}, key
-    if value is None:
-        assert k[key] is None, key
-    else:
-        assert k[key] == pytest.approx(value, rel=1e-12), key
 
 
 # ------------------------------------------------------------------------- continuation

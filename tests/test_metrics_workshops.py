@@ -7,31 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import build_fixture, kpis_for
+from helpers import assert_rate, build_fixture, ep, kpis_for
 
 MARCH = ("2024-03-01", "2024-03-31")
 LATE = "2024-12-31"
-
-
-def ep(eid, cid, level, admit, discharge=None, reason=None, **extra):
-    row = {"episode_id": eid, "client_id": cid, "level_of_care": level, "admit_date": admit,
-           "discharge_date": discharge, "discharge_reason": reason}
-    row.update(extra)
-    return row
 
 
 def ws(cid, date, status="attended", **extra):
     row = {"client_id": cid, "session_date": date, "session_type": "workshop", "status": status}
     row.update(extra)
     return row
-
-
-def assert_rate(k, key, num, den, value):
-    assert k["detail"][key] == {"numerator": num, "denominator": den}, key
-    if value is None:
-        assert k[key] is None, key
-    else:
-        assert k[key] == pytest.approx(value, rel=1e-12), key
 
 
 # --------------------------------------------------------------------------- workshops_held

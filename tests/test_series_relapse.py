@@ -13,7 +13,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from helpers import build_fixture, kpis_for
+from helpers import build_fixture, ev, kpis_for
 from outcomes import definitions
 from outcomes.db import open_as_of
 from outcomes.figures import relapse as figures
@@ -28,12 +28,6 @@ TYPES = list(definitions.RELAPSE_TYPE_ORDER)
 def ep(eid, cid, level, admit, discharge=None, reason=None, **extra):
     row = {"episode_id": eid, "client_id": cid, "level_of_care": level, "admit_date": admit,
            "discharge_date": discharge, "discharge_reason": reason if discharge else None}
-    row.update(extra)
-    return row
-
-
-def ev(cid, date, event_type="positive_screen", **extra):
-    row = {"client_id": cid, "event_date": date, "event_type": event_type}
     row.update(extra)
     return row
 

@@ -13,7 +13,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from helpers import build_fixture, kpis_for
+from helpers import att, build_fixture, ep, kpis_for
 from outcomes import survival
 from outcomes.db import open_as_of
 from outcomes.figures import retention as figures
@@ -21,19 +21,6 @@ from outcomes.filters import Filters
 from outcomes.runner import run
 
 D = dt.date.fromisoformat
-
-
-def ep(eid, cid, level, admit, discharge=None, reason=None, **extra):
-    row = {"episode_id": eid, "client_id": cid, "level_of_care": level, "admit_date": admit,
-           "discharge_date": discharge, "discharge_reason": reason}
-    row.update(extra)
-    return row
-
-
-def att(cid, date, status="attended", session_type="group", **extra):
-    row = {"client_id": cid, "session_date": date, "session_type": session_type, "status": status}
-    row.update(extra)
-    return row
 
 
 def series(db, name, start, end, as_of=None, focus=("2.1",), program=None, **extra) -> pd.DataFrame:

@@ -13,20 +13,13 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from helpers import build_fixture, kpis_for
+from helpers import build_fixture, ep, kpis_for
 from outcomes.db import open_as_of
 from outcomes.figures import transitions as figures
 from outcomes.filters import Filters
 from outcomes.runner import run
 
 D = dt.date.fromisoformat
-
-
-def ep(eid, cid, level, admit, discharge=None, reason=None, **extra):
-    row = {"episode_id": eid, "client_id": cid, "level_of_care": level, "admit_date": admit,
-           "discharge_date": discharge, "discharge_reason": reason}
-    row.update(extra)
-    return row
 
 
 def rel(cid, date, event_type="positive_screen"):

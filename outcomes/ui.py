@@ -284,6 +284,7 @@ def column_config(frame: pd.DataFrame) -> dict:
 def table(frame: pd.DataFrame, key: str, download: bool = True, **kwargs) -> None:
     """A result table (no index, readable dates and counts) with its CSV download."""
     config = {**column_config(frame), **kwargs.pop("column_config", {})}
+    kwargs.setdefault("placeholder", "–")  # an empty cell reads as a dash, not "None"
     st.dataframe(frame, hide_index=True, column_config=config, key=key, **kwargs)
     if download:
         table_download(frame, key)

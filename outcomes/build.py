@@ -698,8 +698,8 @@ def rules(table: Table, build_date: dt.date) -> list[tuple[str, str, str]]:
 def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[str | None],
                 build_date: dt.date) -> None:
     """The view raw_<table> -> the canonical table <table>, with duplicates and rejects
-    recorded. Big tables take three passes over the file's rows (duplicates by hash, the
-    broken rows, the canonical table) and no copy in memory."""
+    recorded. Big tables take two passes over the file's rows (duplicates by hash, the
+    canonical table), a third only when some row breaks a rule, and no copy in memory."""
     table = source.table
     name = table.name
     file_name = _sql_text(source.path.name)
@@ -759,22 +759,31 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
         )
         select *, {broken_any} as _broken from values_""")
 
-    # 3. Every rule: rows that break one go to rejects, once per broken rule.
-    con.execute(f"create or replace table staging.broken_{name} as select * from checked_{name} where _broken")
-    for column, condition, reason in table_rules:
-        con.execute(f"""
-            insert into rejects
-            select {_sql_text(name)}, {file_name}, _line, {_sql_text(column)}, raw_{column}, {_sql_text(reason)}
-            from staging.broken_{name} where coalesce(({condition}), false)""")
-
+    # 3. The rows that keep every rule: the canonical table itself, or (tables with ids) a
+    #    staging table the cross-row rules of step 5 still go through.
+    checked_rows = con.execute(f"select count(*) from raw_{name} where {keep}").fetchone()[0]
     typed = ", ".join(f"cast({c.name} as {c.sql_type}) as {c.name}" for c in table.columns)
-    if not table.key and name != "episodes":
-        con.execute(f"create table {name} as select _line as line, {typed} from checked_{name} where not _broken")
+    has_ids = bool(table.key) or name == "episodes"
+    valid = f"staging.valid_{name}" if has_ids else name
+    if has_ids:
+        con.execute(f"create or replace table {valid} as select * from checked_{name} where not _broken")
+    else:
+        con.execute(f"create table {valid} as select _line as line, {typed} from checked_{name} where not _broken")
+
+    # 4. Every rule: rows that break one go to rejects, once per broken rule. When every
+    #    checked row was kept (the common case) there is nothing to look for: no second pass.
+    if con.execute(f"select count(*) from {valid}").fetchone()[0] < checked_rows:
+        con.execute(f"create or replace table staging.broken_{name} as select * from checked_{name} where _broken")
+        for column, condition, reason in table_rules:
+            con.execute(f"""
+                insert into rejects
+                select {_sql_text(name)}, {file_name}, _line, {_sql_text(column)}, raw_{column}, {_sql_text(reason)}
+                from staging.broken_{name} where coalesce(({condition}), false)""")
+    if not has_ids:
         return
 
-    # 4. Small tables with ids: the valid rows first, then the cross-row rules.
-    con.execute(f"create or replace table staging.valid_{name} as select * from checked_{name} where not _broken")
-    # 4a. An episode's client must be a loaded client (when clients is given). Checked before
+    # 5. Small tables with ids: the cross-row rules over the valid rows.
+    # 5a. An episode's client must be a loaded client (when clients is given). Checked before
     #     the repeated-id rule, so the first *loadable* row of an id is the one that loads.
     if name == "episodes" and con.execute(
         "select count(*) from information_schema.tables where table_name = 'clients' and table_catalog = current_database()"
@@ -785,7 +794,7 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
                    'client_id is not among the loaded clients'
             from staging.valid_episodes where client_id not in (select client_id from clients)""")
         con.execute("delete from staging.valid_episodes where client_id not in (select client_id from clients)")
-    # 4b. A repeated id: the first valid row loads, later ones are rejected.
+    # 5b. A repeated id: the first valid row loads, later ones are rejected.
     if table.key:
         con.execute(f"""
             create or replace temp table repeated_{name} as

@@ -604,6 +604,25 @@ def test_exact_duplicates_load_once_and_are_counted(tmp_path):
         "rejected": 1, "loaded": 1}
 
 
+def test_broken_row_among_duplicates_is_still_rejected(tmp_path):
+    # The build looks for broken rows only when fewer rows were kept than were checked, and
+    # the checked rows are the file's rows less the duplicates. Lines 2 and 3 are one row read
+    # twice (one duplicate); line 4 has an unknown status. Rows read 3, checked 2, kept 1: the
+    # broken row must still be found and rejected, and only line 2 loads.
+    folder = exports(tmp_path)
+    write_csv(folder, "episodes", "episode_id,client_id,level_of_care,admit_date\nE1,C1,2.1,2024-01-01\n")
+    write_csv(folder, "attendance", ATTENDANCE_HEADER
+              + "C1,2024-01-02,group,attended\n"
+              + "C1,2024-01-02,group,attended\n"
+              + "C1,2024-01-03,group,maybe\n")
+    result, con = build_db(folder, tmp_path)
+    assert [r[2:4] for r in rejects(con, "attendance")] == [(4, "status")]
+    assert lines(con, "attendance") == [2]
+    assert summary_row(result, "attendance") == {
+        "table": "attendance", "file": "attendance.csv", "rows_read": 3, "duplicates": 1,
+        "rejected": 1, "loaded": 1}
+
+
 # ---------------------------------------------------------------------------------------------
 # Builds that cannot go on: exit status 2 and one message naming the file and the column
 # ---------------------------------------------------------------------------------------------

@@ -236,15 +236,47 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) ->
     con.register(name, frame)
 
 
-def _csv_header(path: Path) -> tuple[list[str], str]:
-    """The header cells of a CSV file and the encoding to read it with."""
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _delimiter(line: str) -> str:
+    """The delimiter of a header line: whichever of comma, semicolon, tab and pipe it has most
+    of outside quotes (a comma when it has none, a one-column file)."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _utf16(head: bytes) -> str | None:
+    """'utf-16' when the file starts with a UTF-16 byte-order mark, or looks like UTF-16 text
+    without one (every other byte of the first line zero); None otherwise."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    sample = head[:200]
+    if len(sample) >= 8:
+        if sample[1::2].count(0) >= len(sample) // 2 * 0.9:
+            return "utf-16-le"
+        if sample[0::2].count(0) >= len(sample) // 2 * 0.9:
+            return "utf-16-be"
+    return None
+
+
+def _csv_header(path: Path, shown: Path | None = None) -> tuple[list[str], str, str]:
+    """The header cells of a CSV file, the encoding to read it with and its delimiter;
+    ``shown`` is the file a message names (the export, when ``path`` is a copy of it)."""
     import csv
     import io
 
     with path.open("rb") as handle:
         head = handle.read(1024 * 1024)
     if not head.strip():
-        raise BuildError(f"{path}: the file is empty; expected a header row naming the columns")
+        raise BuildError(f"{shown or path}: the file is empty; expected a header row naming the columns")
     try:
         text, encoding = head.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -253,8 +285,25 @@ def _csv_header(path: Path) -> tuple[list[str], str]:
             text, encoding = head[: exc.start].decode("utf-8-sig"), "utf-8"
         else:
             text, encoding = head.decode("latin-1"), "latin-1"
-    first = next(csv.reader(io.StringIO(text.splitlines()[0] if text.splitlines() else "")), [])
-    return first, encoding
+    line = text.splitlines()[0] if text.splitlines() else ""
+    delimiter = _delimiter(line)
+    first = next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
+    return first, encoding, delimiter
+
+
+def _utf8_copy(source: Source, encoding: str) -> Path:
+    """A UTF-8 copy of a UTF-16 file (line numbers stay the same; an undecodable pair of
+    bytes becomes U+FFFD, which the rules then see as text)."""
+    import codecs
+
+    folder = source.work_dir or source.path.parent
+    copy = folder / f".{source.path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.utf8.csv"
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    with source.path.open("rb") as original, copy.open("w", encoding="utf-8", newline="") as out:
+        for chunk in iter(lambda: original.read(16 * 1024 * 1024), b""):
+            out.write(decoder.decode(chunk))
+        out.write(decoder.decode(b"", final=True))
+    return copy
 
 
 def _count_lines(path: Path) -> int:
@@ -267,7 +316,7 @@ def _count_lines(path: Path) -> int:
     return count + (0 if last == b"\n" else 1)
 
 
-def _record_lines(path: Path, encoding: str) -> list[tuple[int, bool]]:
+def _record_lines(path: Path, encoding: str, delimiter: str = ",") -> list[tuple[int, bool]]:
     """For each logical line of a CSV file (a record, however many physical lines its quoted
     values span, or a blank line), header included: the physical line it starts on and
     whether it is blank. DuckDB numbers the lines of its rejects in this logical way.
@@ -277,7 +326,7 @@ def _record_lines(path: Path, encoding: str) -> list[tuple[int, bool]]:
     lines = []
     with path.open("r", encoding="utf-8-sig" if encoding == "utf-8" else encoding,
                    errors="replace", newline="") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, delimiter=delimiter)
         previous_end = 0
         for record in reader:
             start = previous_end + 1
@@ -286,28 +335,30 @@ def _record_lines(path: Path, encoding: str) -> list[tuple[int, bool]]:
     return lines
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: str, encoding: str) -> None:
+def _read_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: str, encoding: str,
+              delimiter: str = ",") -> None:
     """DuckDB's strict CSV reader into staging.csv_<table>, malformed lines to rej_<table>."""
     con.execute(f"drop table if exists rej_{table}; drop table if exists rejscan_{table}")
     con.execute("set preserve_insertion_order = true")  # records are numbered in file order
     con.execute(
         f"""create or replace table staging.csv_{table} as
         select row_number() over () as _record, *
-        from read_csv($path, header = true, all_varchar = true, delim = ',', quote = '"',
+        from read_csv($path, header = true, all_varchar = true, delim = $delim, quote = '"',
                       escape = '"', columns = {columns}, store_rejects = true,
                       rejects_table = 'rej_{table}', rejects_scan = 'rejscan_{table}',
                       encoding = $encoding, max_line_size = {MAX_LINE_BYTES},
                       auto_detect = false, null_padding = false)""",
-        {"path": str(path), "encoding": encoding},
+        {"path": str(path), "encoding": encoding, "delim": delimiter},
     )
     con.execute("set preserve_insertion_order = false")
 
 
-def _lf_copy(source: Source) -> Path:
-    """A copy of the file with every CRLF turned into LF (line numbers stay the same)."""
+def _lf_copy(source: Source, path: Path) -> Path:
+    """A copy of ``path`` (the file or its UTF-8 copy) with every CRLF turned into LF (line
+    numbers stay the same)."""
     folder = source.work_dir or source.path.parent
     copy = folder / f".{source.path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.lf.csv"
-    with source.path.open("rb") as original, copy.open("wb") as out:
+    with path.open("rb") as original, copy.open("wb") as out:
         carry = b""
         for chunk in iter(lambda: original.read(16 * 1024 * 1024), b""):
             chunk = carry + chunk
@@ -320,24 +371,41 @@ def _lf_copy(source: Source) -> Path:
 def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[str | None]:
     """Read a CSV file into the staging table ``staging.csv_<table>`` (one VARCHAR column per
     header cell) and the view ``raw_<table>`` that adds each record's physical ``_line``;
-    malformed lines go to the rejects."""
-    header, encoding = _csv_header(source.path)
+    malformed lines go to the rejects. UTF-8 (with or without a byte-order mark), Latin-1 and
+    UTF-16 text; comma, semicolon, tab or pipe between values (the header line tells)."""
+    with source.path.open("rb") as handle:
+        wide = _utf16(handle.read(4096))
+    text_path = _utf8_copy(source, wide) if wide else source.path
+    try:
+        if wide:
+            source.notes.append("UTF-16 text: read through a UTF-8 copy")
+        return _stage_csv_text(con, source, mapping, text_path)
+    finally:
+        if text_path != source.path:
+            text_path.unlink(missing_ok=True)
+
+
+def _stage_csv_text(con: duckdb.DuckDBPyConnection, source: Source, mapping, text_path: Path) -> list[str | None]:
+    """stage_csv for a file of 8-bit text (the export itself or its UTF-8 copy)."""
+    header, encoding, delimiter = _csv_header(text_path, source.path)
+    if delimiter != ",":
+        source.notes.append(f"{DELIMITERS[delimiter]}-separated values")
     targets = map_header(source, header, mapping)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     table = source.table.name
-    read_path = source.path
+    read_path = text_path
     try:
         for attempt, enc in enumerate((encoding, "latin-1")):
             try:
-                _read_csv(con, table, read_path, columns, enc)
+                _read_csv(con, table, read_path, columns, enc, delimiter)
             except duckdb.InvalidInputException as exc:
-                if "invalid state" not in str(exc) or read_path != source.path:
+                if "invalid state" not in str(exc) or read_path != text_path:
                     raise
                 # Mixed line endings (CRLF and LF in one file, e.g. rows appended by another
                 # program) stop DuckDB's strict parser: read a copy with LF endings instead.
-                read_path = _lf_copy(source)
+                read_path = _lf_copy(source, text_path)
                 source.notes.append("mixed line endings (CRLF and LF): read with LF endings")
-                _read_csv(con, table, read_path, columns, enc)
+                _read_csv(con, table, read_path, columns, enc, delimiter)
             bad_encoding = con.execute(
                 f"select count(*) from rej_{table} where error_type = 'INVALID ENCODING'"
             ).fetchone()[0]
@@ -345,7 +413,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[s
                 source.encoding = enc
                 break
     finally:
-        if read_path != source.path:
+        if read_path != text_path:
             read_path.unlink(missing_ok=True)
     if source.encoding == "latin-1":
         source.notes.append("not valid UTF-8; read as Latin-1")
@@ -356,7 +424,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[s
     ).fetchall()
     records = con.execute(f"select count(*) from staging.csv_{table}").fetchone()[0]
     rejected_lines = sorted({r[0] for r in rejected})
-    if _count_lines(source.path) == 1 + records + len(rejected_lines):
+    if _count_lines(text_path) == 1 + records + len(rejected_lines):
         # No blank lines, no multi-line values: DuckDB's lines are physical lines and the good
         # records fill the other lines in order. The k-th good record is on line
         # k + 1 + (the number of malformed lines before it); a malformed line r_j (the j-th)
@@ -374,7 +442,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[s
             from staging.csv_{table} as r
             asof left join staging.skips_{table} as s on r._record > s.good_before""")
     else:
-        logical = _record_lines(source.path, source.encoding)
+        logical = _record_lines(text_path, source.encoding, delimiter)
         physical = {number: start for number, (start, _blank) in enumerate(logical, start=1)}
         skipped = set(rejected_lines)
         good = [start for number, (start, blank) in enumerate(logical, start=1)

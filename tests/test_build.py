@@ -928,6 +928,58 @@ def test_bom_and_crlf_load(tmp_path):
         (2, "C1", dt.date(2024, 1, 2), "attended"), (3, "C1", dt.date(2024, 1, 3), "attended")]
 
 
+def test_semicolon_separated_file_loads_with_line_numbers(tmp_path):
+    # European spreadsheets save CSV with semicolons. The header line tells the delimiter; a
+    # comma inside a value is then plain text. Line 3 has one value too few (malformed, kept
+    # in rejects with its physical line); line 4 has an unknown status (a rule break).
+    folder = exports(tmp_path)
+    write_csv(folder, "attendance", "client_id;session_date;session_type;status;clinician\n"
+              "C1;2024-01-02;group;attended;Smith, J\n"
+              "C1;2024-01-03;group\n"
+              "C1;2024-01-04;group;maybe;Lee\n"
+              "C1;2024-01-05;individual;no_show;\n")
+    result, con = build_db(folder, tmp_path)
+    assert con.execute("select line, clinician, status from attendance order by line").fetchall() == [
+        (2, "Smith, J", "attended"), (5, None, "no_show")]
+    assert [r[2:4] for r in rejects(con, "attendance")] == [(3, "(whole line)"), (4, "status")]
+    assert "attendance.csv: semicolon-separated values" in result.report()
+
+
+def test_utf16_tab_separated_file_loads(tmp_path):
+    # Excel's "Unicode Text" export: UTF-16 little-endian with a byte-order mark, tabs between
+    # values, CRLF line ends. It is read through a UTF-8 copy that keeps the line numbers:
+    # line 3 (an unknown session type) is rejected as line 3, and no copy is left behind.
+    folder = exports(tmp_path)
+    text = ("client_id\tsession_date\tsession_type\tstatus\tclinician\r\n"
+            "C1\t2024-01-02\tgroup\tattended\tRen\u00e9e\r\n"
+            "C1\t2024-01-03\tyoga\tattended\tZo\u00eb\r\n"
+            "C1\t01/04/2024\tindividual\tattended\t\u674e\r\n")
+    write_csv(folder, "attendance", b"\xff\xfe" + text.encode("utf-16-le"))
+    result, con = build_db(folder, tmp_path)
+    assert con.execute("select line, session_date, clinician from attendance order by line").fetchall() == [
+        (2, dt.date(2024, 1, 2), "Ren\u00e9e"), (4, dt.date(2024, 1, 4), "\u674e")]
+    assert [r[2:5] for r in rejects(con, "attendance")] == [(3, "session_type", "yoga")]
+    report = result.report()
+    assert "attendance.csv: UTF-16 text: read through a UTF-8 copy" in report
+    assert "attendance.csv: tab-separated values" in report
+    assert not [p for p in tmp_path.rglob(".*") if p.suffix == ".csv"]
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("a,b,c", ","),
+    ("a;b;c", ";"),
+    ("a\tb\tc", "\t"),
+    ("a|b|c", "|"),
+    ('"name; with semicolons",b,c', ","),   # delimiters inside quotes do not count
+    ("client_id", ","),                      # one column: nothing to tell, a comma
+    ("a;b,c;d", ";"),                        # more semicolons than commas
+])
+def test_delimiter_is_told_by_the_header_line(line, expected):
+    from outcomes.build import _delimiter
+
+    assert _delimiter(line) == expected
+
+
 # ---------------------------------------------------------------------------------------------
 # The as-of date
 # ---------------------------------------------------------------------------------------------

@@ -827,30 +827,23 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
         )
         select *, {broken_any} as _broken from values_""")
 
-    # 3. The rows that keep every rule: the canonical table itself, or (tables with ids) a
-    #    staging table the cross-row rules of step 5 still go through.
+    # 3. The rows that keep every rule make the canonical table.
     checked_rows = con.execute(f"select count(*) from raw_{name} where {keep}").fetchone()[0]
     typed = ", ".join(f"cast({c.name} as {c.sql_type}) as {c.name}" for c in table.columns)
-    has_ids = bool(table.key) or name == "episodes"
-    valid = f"staging.valid_{name}" if has_ids else name
-    if has_ids:
-        con.execute(f"create or replace table {valid} as select * from checked_{name} where not _broken")
-    else:
-        con.execute(f"create table {valid} as select _line as line, {typed} from checked_{name} where not _broken")
+    con.execute(f"create table {name} as select _line as line, {typed} from checked_{name} where not _broken")
 
     # 4. Every rule: rows that break one go to rejects, once per broken rule. When every
     #    checked row was kept (the common case) there is nothing to look for: no second pass.
-    if con.execute(f"select count(*) from {valid}").fetchone()[0] < checked_rows:
+    if con.execute(f"select count(*) from {name}").fetchone()[0] < checked_rows:
         con.execute(f"create or replace table staging.broken_{name} as select * from checked_{name} where _broken")
         for column, condition, reason in table_rules:
             con.execute(f"""
                 insert into rejects
                 select {_sql_text(name)}, {file_name}, _line, {_sql_text(column)}, raw_{column}, {_sql_text(reason)}
                 from staging.broken_{name} where coalesce(({condition}), false)""")
-    if not has_ids:
-        return
 
-    # 5. Small tables with ids: the cross-row rules over the valid rows.
+    # 5. The cross-row rules, over the loaded rows of the small tables with ids. The ids are
+    #    text columns, whose loaded value is the raw value the rejects keep (trimmed text).
     # 5a. An episode's client must be a loaded client (when clients is given). Checked before
     #     the repeated-id rule, so the first *loadable* row of an id is the one that loads.
     if name == "episodes" and con.execute(
@@ -858,23 +851,24 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
     ).fetchone()[0]:
         con.execute(f"""
             insert into rejects
-            select 'episodes', {file_name}, _line, 'client_id', raw_client_id,
+            select 'episodes', {file_name}, line, 'client_id', client_id,
                    'client_id is not among the loaded clients'
-            from staging.valid_episodes where client_id not in (select client_id from clients)""")
-        con.execute("delete from staging.valid_episodes where client_id not in (select client_id from clients)")
-    # 5b. A repeated id: the first valid row loads, later ones are rejected.
+            from episodes where client_id not in (select client_id from clients)""")
+        con.execute("delete from episodes where client_id not in (select client_id from clients)")
+    # 5b. A repeated id: the first loadable row loads, later ones are rejected.
     if table.key:
+        assert table.column(table.key).type == TEXT, "a key's raw value is its loaded value"
         con.execute(f"""
             create or replace temp table repeated_{name} as
-            select _line, raw_{table.key} from staging.valid_{name}
-            qualify row_number() over (partition by {table.key} order by _line) > 1""")
-        con.execute(f"""
-            insert into rejects
-            select {_sql_text(name)}, {file_name}, _line, {_sql_text(table.key)}, raw_{table.key},
-                   {_sql_text(f'{table.key} repeats an earlier row of {name}')}
-            from repeated_{name}""")
-        con.execute(f"delete from staging.valid_{name} where _line in (select _line from repeated_{name})")
-    con.execute(f"create table {name} as select _line as line, {typed} from staging.valid_{name} order by _line")
+            select line, {table.key} from {name}
+            qualify row_number() over (partition by {table.key} order by line) > 1""")
+        if con.execute(f"select count(*) from repeated_{name}").fetchone()[0]:
+            con.execute(f"""
+                insert into rejects
+                select {_sql_text(name)}, {file_name}, line, {_sql_text(table.key)}, {table.key},
+                       {_sql_text(f'{table.key} repeats an earlier row of {name}')}
+                from repeated_{name}""")
+            con.execute(f"delete from {name} where line in (select line from repeated_{name})")
 
 
 # ---------------------------------------------------------------------------------------------

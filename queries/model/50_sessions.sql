@@ -16,10 +16,6 @@ belonging_sessions as (
     select * from belonging('attendance')
 ),
 
-stays_of_episodes as (
-    select episode_id, stay_id from episode_windows
-),
-
 final as (
     select
         s.line,
@@ -31,9 +27,8 @@ final as (
         s.episode_id,
         s.matched_by,
         s.outside_named_window,
-        e.stay_id
+        s.stay_id
     from belonging_sessions as s
-    left join stays_of_episodes as e on s.episode_id = e.episode_id
 )
 
 select * from final

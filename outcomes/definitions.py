@@ -194,6 +194,23 @@ RELAPSE_MAX_WEEK = 16  # relapse by week since admission: weeks 0..15, then "16 
 TRAJECTORY_MAX_WEEK = 16  # assessment trajectories: weeks 0..16 since admission
 LOS_BANDS_DAYS = (0, 30, 60, 90)  # change by length of stay: 0-29, 30-59, 60-89, 90+ days
 
+# Student's t, 97.5% quantile, for 1..30 degrees of freedom (the twin of the SQL macro t975 in
+# queries/model/79_ci95.sql; a test keeps them equal). 95% intervals of a mean use it.
+T975 = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+        2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+        2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423)
+
+
+def t975(df: int) -> float | None:
+    """Student's t 97.5% quantile with ``df`` degrees of freedom: the table up to 30, then the
+    Cornish-Fisher expansion around z = 1.959964 (within 0.0002 of the exact value)."""
+    if df < 1:
+        return None
+    if df <= len(T975):
+        return T975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
 
 def thresholds(instrument: str) -> Thresholds:
     """The thresholds of one instrument (``PHQ-9`` or ``GAD-7``)."""

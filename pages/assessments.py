@@ -117,7 +117,8 @@ with ui.panel(f"{instrument}: mean score by week since admission"):
             figures.trajectory(weeks, instrument, caseness=caseness),
             caption=f"Mean {instrument} score of focus episodes discharged in the period, by week "
                     "since admission (week 0 = the 7 days before admission to day 6), with its 95% "
-                    "interval (1.96 standard errors); the bars below count the episodes measured "
+                    "interval (Student's t: about 2 standard errors, more when few are measured); "
+                    "the bars below count the episodes measured "
                     "that week. An episode counts once a week (the mean of its scores that week). "
                     f"Weeks with fewer than {D.SMALL_CELL} measured are left off the line (their "
                     "numbers are in the CSV). Later weeks hold only the clients who stayed that long, "
@@ -159,7 +160,7 @@ else:
 
     change_caption = (
         f"Mean fall in {instrument} (baseline - follow-up; right of 0 = better) of measured focus "
-        "discharges in the period, with its 95% interval (1.96 standard errors); dotted lines at "
+        "discharges in the period, with its 95% interval (Student's t); dotted lines at "
         f"the reliable change (+-{thresholds.reliable_change:g}). Under each group: measured, with a "
         "baseline but no follow-up, and without a baseline; grey dots rest on fewer than "
         f"{D.SMALL_CELL} measured. Those without a follow-up are not in the mean.")

@@ -146,8 +146,9 @@ def test_instrument_trajectory_weeks_and_intervals(db):
     week0 = [18, 10, 9, 12, 4.5, 0]
     mean0, sd0 = statistics.mean(week0), statistics.stdev(week0)   # 8.9167, 6.2001
     assert frame["mean_score"].tolist() == pytest.approx([mean0, 4, 34 / 3, 5 / 3])
-    assert frame.loc[0, "lower"] == pytest.approx(mean0 - 1.96 * sd0 / math.sqrt(6))
-    assert frame.loc[0, "upper"] == pytest.approx(mean0 + 1.96 * sd0 / math.sqrt(6))
+    # 6 episodes: Student's t with 5 degrees of freedom, 2.5706 (printed tables), not 1.96
+    assert frame.loc[0, "lower"] == pytest.approx(mean0 - 2.5706 * sd0 / math.sqrt(6))
+    assert frame.loc[0, "upper"] == pytest.approx(mean0 + 2.5706 * sd0 / math.sqrt(6))
     assert pd.isna(frame.loc[1, "lower"]) and pd.isna(frame.loc[1, "upper"])
     longer = series(db, "instrument_trajectory", instrument="PHQ-9", max_week=16)
     assert longer["week"].tolist() == [0, 1, 2, 6, 7, 8]
@@ -200,7 +201,8 @@ def test_change_by_program(db):
     assert phq9["no_followup"].tolist() == [0, 1, 0]
     assert phq9["no_baseline"].tolist() == [0, 1, 0]
     assert phq9["mean_change"].tolist() == pytest.approx([4, 4, 2.25])
-    assert phq9.loc["P1", "lower"] == pytest.approx(4 - 1.96 * math.sqrt(84) / math.sqrt(3))
+    # 3 measured: t with 2 degrees of freedom is 4.3027
+    assert phq9.loc["P1", "lower"] == pytest.approx(4 - 4.3027 * math.sqrt(84) / math.sqrt(3))
     assert pd.isna(phq9.loc["P2", "lower"])
     assert phq9["improved"].tolist() == [2, 0, 0] and phq9["deteriorated"].tolist() == [1, 0, 0]
     assert series(db, "assessment_change_by_program", "2025-01-01", "2025-03-31").empty

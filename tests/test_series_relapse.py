@@ -317,7 +317,7 @@ def test_paired_show_rates_by_hand():
     s = figures.paired_show_rates(frame)
     assert (s["paired"], s["unpaired"], s["lower_before"], s["same"], s["higher_before"]) == (3, 1, 1, 1, 1)
     assert s["mean_difference"] == pytest.approx(-1 / 12)
-    half = 1.96 * (0.1458333333 ** 0.5) / 3 ** 0.5
+    half = 4.3027 * (0.1458333333 ** 0.5) / 3 ** 0.5  # three pairs: t with 2 degrees of freedom
     assert s["lower"] == pytest.approx(-1 / 12 - half, rel=1e-6)
     assert s["median_difference"] == pytest.approx(0.0)
     # pooled over the paired clients' sessions: before 6 / 8, otherwise 3 / 4

@@ -23,7 +23,6 @@ TYPE_COLOURS = {
     "other": "#8C8C8C",
 }
 NOT_RECORDED = "not recorded"
-Z95 = 1.96
 
 
 def _date(value):
@@ -215,14 +214,14 @@ def paired_show_rates(frame: pd.DataFrame) -> dict:
     (one row per relapsing client). Paired clients have sessions both in the 14 days before a
     relapse and otherwise; for them: the pooled show rates (all their sessions before a
     relapse, all their other sessions), the mean of their own show rates, the mean of the
-    per-client differences (before - otherwise) with a 95% interval (1.96 standard errors),
+    per-client differences (before - otherwise) with a 95% interval (Student's t),
     their median, and how many were lower / the same / higher before."""
     both = frame[frame["before_rate"].notna() & frame["other_rate"].notna()]
     diff = (both["before_rate"] - both["other_rate"]).astype(float)
     n = int(len(both))
     sd = float(diff.std(ddof=1)) if n >= 2 else None
     mean_diff = float(diff.mean()) if n else None
-    half = Z95 * sd / math.sqrt(n) if sd is not None else None
+    half = definitions.t975(n - 1) * sd / math.sqrt(n) if sd is not None else None
     before_attended = int(both["before_attended"].sum())
     before_sessions = int((both["before_attended"] + both["before_no_show"]).sum())
     other_attended = int(both["other_attended"].sum())

@@ -6,7 +6,7 @@
 --   follow-up = latest score baseline date + 14 .. discharge_date, several scores on one date
 --   count as their mean; change = baseline - follow-up, a fall is positive). measured: with
 --   both; no_followup: a baseline but no follow-up; no_baseline: no baseline. mean_change
---   over the measured, lower .. upper its 95% interval (1.96 standard errors; null with fewer
+--   over the measured, lower .. upper its 95% interval (Student's t, see ci95; null with fewer
 --   than 2); improved / deteriorated: a fall / rise of at least the reliable change.
 -- params: start_date date, end_date date, focus varchar[], program varchar, site varchar
 -- columns: instrument, program, discharges, measured, no_followup, no_baseline, mean_change, lower, upper, improved, deteriorated

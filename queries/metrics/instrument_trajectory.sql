@@ -7,8 +7,8 @@
 --   mean; an episode's score in a week is the mean of its daily scores in that week. Week =
 --   floor((assessment_date - admit_date) / 7), with the 7 days before admission in week 0;
 --   weeks after max_week are left out. episodes: episodes measured that week; mean_score:
---   their mean; lower .. upper: mean +- 1.96 x standard deviation / sqrt(episodes), null with
---   fewer than 2. Later weeks hold only the episodes that were still in care, measured.
+--   their mean; lower .. upper: mean +- t x standard deviation / sqrt(episodes), t Student's
+--   97.5% quantile with episodes - 1 degrees of freedom (ci95), null with fewer than 2. Later weeks hold only the episodes that were still in care, measured.
 -- params: start_date date, end_date date, focus varchar[], program varchar, site varchar, instrument varchar, max_week integer
 -- columns: week, episodes, mean_score, sd, lower, upper
 

@@ -44,7 +44,8 @@ sessions (60 min) about monthly for clients whose family takes part. OP: one ses
 an evening group (60 min) or an individual session, and monthly medication. Each row's status
 is cancelled (4%), excused (3%), else attended with the client's show probability (higher in
 residential care) or no_show; before a drop-out (milder, a termination) no-shows rise over the
-client's last 2-3 weeks. Every other Saturday each site holds an Interpersonal Development
+client's last 2-3 weeks, and a drop-out comes to nothing over the last 5-21 days (at most half
+the episode) before the discharge is recorded. Every other Saturday each site holds an Interpersonal Development
 Workshop, the four curriculum topics rotating in order; the dates over Christmas and New Year
 are skipped (a gap over 21 days). Each client in PHP or IOP on a workshop date comes with their
 own probability (35% on average), mostly attended with 0-3 guests (four, breaking the program
@@ -334,6 +335,9 @@ def _draw_clients(rng: np.random.Generator, n: int, cal: _Calendar) -> dict[str,
         "case_wd": rng.integers(0, 5, n),
         "counselor": rng.integers(0, _COUNSELOR_CODES.shape[1], n),
         "prescriber": rng.integers(0, len(PRESCRIBERS), n),
+        # a drop-out is discharged only after this many days without coming (at most half the
+        # episode): the program keeps the episode open while it tries to reach the client
+        "discharge_lag": rng.integers(5, 22, n),
     }
 
 
@@ -662,6 +666,8 @@ def _draw_status(rng, ed: _EpisodeDays, episodes: _Episodes, cl: dict, row_day) 
     fading = np.clip(to_end / ramp, 0, 1)
     reason = episodes.reason[ep]
     p = np.where(reason == DROPPED_OUT, p * (0.12 + 0.88 * fading), p)
+    lag = np.minimum(cl["discharge_lag"][client], (episodes.planned_end[ep] - episodes.admit[ep]) // 2)
+    p = np.where((reason == DROPPED_OUT) & (to_end < lag), 0.0, p)
     p = np.where(reason == TERMINATED, p * (0.5 + 0.5 * fading), p)
     u = rng.random(len(ep))
     show = rng.random(len(ep)) < p

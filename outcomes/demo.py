@@ -28,7 +28,8 @@ sometimes 4-10, sometimes 15-40 (a new stay); about 15% of residential completer
 down. IOP discharge reasons follow TEDS 2004 (completed ~38%, transferred ~18%, dropped out
 ~23%, the rest terminated, other, incarcerated, very rarely deceased); part of the IOP
 transfers are step-ups to PHP or residential 0-14 days after a relapse (the relapse event is
-written). About 10% of clients return for a new stay months after their last discharge. An
+written). After a stay ends some clients return for a new stay 15 days to a year later
+(median about three months): 30% of drop-outs, 25% after a termination, 10% of completers. An
 episode still running on the last day is left open (no discharge date or reason).
 
 *Attendance.* Sessions fall only on days inside an episode (an episode admitted on the day the
@@ -359,7 +360,17 @@ def _first_admit_weights(cal: _Calendar) -> np.ndarray:
 # (reason, probability) of an IOP discharge, near TEDS 2004 for IOP.
 IOP_REASON_P = ((COMPLETED, 0.41), (TRANSFERRED, 0.19), (DROPPED_OUT, 0.22), (TERMINATED, 0.085),
                 (INCARCERATED, 0.03), (OTHER, 0.063), (DECEASED, 0.002))
-RETURN_P = (0.14, 0.06)  # chance of a first and a second return after a stay ends
+# Chance of a first return after a stay ends, by how it ended (a second return: a third of
+# it): drop-outs and terminations come back most, completers least.
+RETURN_P = {COMPLETED: 0.10, TRANSFERRED: 0.08, DROPPED_OUT: 0.30, TERMINATED: 0.25,
+            INCARCERATED: 0.20, OTHER: 0.12, DECEASED: 0.0}
+SECOND_RETURN_SHARE = 1 / 3
+
+
+def _return_gap(r: random.Random) -> int:
+    """Days from the end of a stay to a return: more than 14 (a new stay), skewed to the first
+    months (median about three months), at most a year."""
+    return min(365, 15 + int(r.gammavariate(1.5, 50.0)))
 
 
 def _pick(r: random.Random, table) -> int:
@@ -504,11 +515,12 @@ def _simulate_pathways(r: random.Random, first_day, first_level, home_site, last
             if nxt >= 0:
                 day, level = end + gap, nxt
                 continue
-            # The stay is over: a return months later, for some.
-            if reason == DECEASED or returns >= len(RETURN_P) or r.random() >= RETURN_P[returns]:
+            # The stay is over: a return weeks or months later, for some.
+            chance = RETURN_P[reason] * (SECOND_RETURN_SHARE if returns else 1.0)
+            if returns >= 2 or r.random() >= chance:
                 break
             returns += 1
-            day = end + r.randint(60, 300)
+            day = end + _return_gap(r)
             level = _pick(r, ((IOP, 0.5), (RES, 0.25), (PHP, 0.15), (DETOX, 0.10)))
             step_ups_left = 1
             if r.random() < 0.10:

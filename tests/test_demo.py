@@ -299,6 +299,23 @@ def test_pathways(demo_csv):
     assert 0.55 < stepped.sum() / res_done.sum() < 0.9
 
 
+def test_drop_outs_return_more_often_than_completers(demo_csv):
+    """A stay ends where the client's next admission is more than 14 days after the discharge
+    (or there is none). Of stays ended at least a year before the last discharge in the data,
+    the share followed by another admission: drop-outs come back more than completers."""
+    _, t = demo_csv
+    e = t["episodes"].sort_values(["client_id", "admit_date"]).copy()
+    e["admit"] = pd.to_datetime(e.admit_date)
+    e["discharge"] = pd.to_datetime(e.discharge_date.replace("", None))
+    e["next_admit"] = e.groupby("client_id").admit.shift(-1)
+    gap = (e.next_admit - e.discharge).dt.days
+    ends = e[e.discharge.notna() & (gap.isna() | (gap > 14))]
+    ends = ends[ends.discharge <= e.discharge.max() - pd.Timedelta(days=365)]
+    returned = ends.next_admit.notna().groupby(ends.discharge_reason).mean()
+    assert returned["dropped_out"] > returned["completed"] + 0.04
+    assert 0.15 < returned["dropped_out"] < 0.45
+
+
 def test_attendance_show_rate_and_volume(demo_csv):
     _, t = demo_csv
     status = t["attendance"].status.value_counts()

@@ -27,8 +27,8 @@ reason and length from level-specific tables; completers and transfers step down
 sometimes 4-10, sometimes 15-40 (a new stay); about 15% of residential completers never step
 down. IOP discharge reasons follow TEDS 2004 (completed ~38%, transferred ~18%, dropped out
 ~23%, the rest terminated, other, incarcerated, very rarely deceased); part of the IOP
-transfers are step-ups to PHP or residential 0-14 days after a relapse (the relapse event is
-written). After a stay ends some clients return for a new stay 15 days to a year later
+transfers are step-ups to PHP or residential, three in four 0-14 days after a relapse (the
+relapse event is written), the others after a crisis with no event recorded. After a stay ends some clients return for a new stay 15 days to a year later
 (median about three months): 30% of drop-outs, 25% after a termination, 10% of completers. An
 episode still running on the last day is left open (no discharge date or reason).
 
@@ -59,8 +59,8 @@ has two rows with one session id.
 *Relapse events.* An attended urine screen is positive with the client's relapse proneness;
 self-reports, collateral reports, rare overdoses and other events happen on any day in care
 with a small hazard. Both are several times likelier after no-shows in the 14 days before and
-in the three weeks before a drop-out. The substance is mostly the primary one. Step-ups are
-preceded by a relapse, and some returns by a report between stays (no episode id); ~85% of
+in the three weeks before a drop-out. The substance is mostly the primary one. Most step-ups
+are preceded by a relapse, and some returns by a report between stays (no episode id); ~85% of
 events carry the episode id.
 
 *Assessments.* PHQ-9 and GAD-7 at intake (admit - 3 .. admit + 3 of a stay's first episode,
@@ -365,6 +365,7 @@ IOP_REASON_P = ((COMPLETED, 0.41), (TRANSFERRED, 0.19), (DROPPED_OUT, 0.22), (TE
 RETURN_P = {COMPLETED: 0.10, TRANSFERRED: 0.08, DROPPED_OUT: 0.30, TERMINATED: 0.25,
             INCARCERATED: 0.20, OTHER: 0.12, DECEASED: 0.0}
 SECOND_RETURN_SHARE = 1 / 3
+STEP_UP_RELAPSE_P = 0.75  # share of step-ups with a relapse event written 0-5 days before
 
 
 def _return_gap(r: random.Random) -> int:
@@ -503,14 +504,15 @@ def _simulate_pathways(r: random.Random, first_day, first_level, home_site, last
             ep_stay.append(stay_no)
             if end > last_day:
                 break
-            if relapse >= 0:
+            if relapse >= 0:  # a step-up: most follow a recorded relapse, some a crisis without one
                 step_ups_left -= 1
-                ev_client.append(c)
-                ev_day.append(end - relapse)
-                ev_episode.append(len(ep_client) - 1)
-                u = r.random()
-                ev_type.append(
-                    POSITIVE_SCREEN if u < 0.5 else SELF_REPORT if u < 0.97 else OVERDOSE)
+                if r.random() < STEP_UP_RELAPSE_P:
+                    ev_client.append(c)
+                    ev_day.append(end - relapse)
+                    ev_episode.append(len(ep_client) - 1)
+                    u = r.random()
+                    ev_type.append(
+                        POSITIVE_SCREEN if u < 0.5 else SELF_REPORT if u < 0.97 else OVERDOSE)
             prev_end = end
             if nxt >= 0:
                 day, level = end + gap, nxt

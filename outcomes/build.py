@@ -1043,26 +1043,27 @@ def _write_records(con, sources, build_id, as_of, build_date, queries) -> None:
         create table source_files (
             table_name varchar, file_name varchar, format varchar, size_bytes bigint,
             sha256 varchar, modified_at timestamp, rows_read bigint, read_as varchar,
-            columns_used varchar, columns_ignored varchar, notes varchar)""")
-    for s in sources:
+            columns_used varchar, columns_ignored varchar, notes varchar, load_order integer)""")
+    for order, s in enumerate(sources, start=1):
         con.execute(
-            "insert into source_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into source_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [s.table.name, s.path.name, s.format, s.size, s.sha256,
              dt.datetime.fromtimestamp(s.path.stat().st_mtime).replace(microsecond=0),
              s.rows_read, s.encoding + (f" (sheet {s.sheet})" if s.sheet else ""),
              ", ".join(f"{h} -> {c}" if contract.fold_header(h) != c else c for c, h in s.columns.items()),
-             ", ".join(s.ignored), "; ".join(s.notes)],
+             ", ".join(s.ignored), "; ".join(s.notes), order],
         )
 
 
 def _result(con, db, build_id, as_of, sources, seconds) -> BuildResult:
     summary = con.execute("""
-        with files as (select table_name, file_name, rows_read from source_files),
+        with files as (select table_name, file_name, rows_read, load_order from source_files),
         dups as (select table_name, count(*) as n from duplicate_rows group by all),
         rej as (select table_name, count(distinct line) as n from rejects group by all)
         select f.table_name as "table", f.file_name as file, f.rows_read,
                coalesce(d.n, 0) as duplicates, coalesce(r.n, 0) as rejected
         from files f left join dups d using (table_name) left join rej r using (table_name)
+        order by f.load_order
     """).df()
     summary["loaded"] = [
         con.execute(f"select count(*) from {t}").fetchone()[0] for t in summary["table"]

@@ -604,6 +604,26 @@ def test_exact_duplicates_load_once_and_are_counted(tmp_path):
         "rejected": 1, "loaded": 1}
 
 
+def test_files_are_listed_in_the_contracts_order(tmp_path):
+    # The summary, source_files and the Data page's load summary list the files in the order
+    # they load (clients, episodes, attendance, assessments, relapse_events), whatever order
+    # the joins behind them happen to produce.
+    from outcomes import config
+
+    folder = exports(tmp_path, clients=[{"client_id": "C1"}])
+    result, con = build_db(folder, tmp_path)
+    order = ["clients", "episodes", "attendance", "assessments", "relapse_events"]
+    assert result.summary["table"].tolist() == order
+    con.close()
+    # store source_files backwards, so only an explicit order can list them right
+    con = duckdb.connect(str(tmp_path / "fixture.duckdb"))
+    con.execute("create or replace table source_files as select * from source_files order by table_name desc")
+    assert con.execute("select table_name from source_files").fetchall()[0] == ("relapse_events",)
+    for name in ("source_files", "load_summary"):
+        sql = (config.ROOT / "queries" / "quality" / f"{name}.sql").read_text()
+        assert [r[0] for r in con.execute(sql).fetchall()] == order, name
+
+
 def test_broken_row_among_duplicates_is_still_rejected(tmp_path):
     # The build looks for broken rows only when fewer rows were kept than were checked, and
     # the checked rows are the file's rows less the duplicates. Lines 2 and 3 are one row read

@@ -190,8 +190,23 @@ def load_queries(root: Path = QUERIES) -> dict[str, Query]:
     return queries
 
 
+_FOUND_AT: dict[tuple[Path, str], Path] = {}  # where a query's file was last found
+
+
 def get_query(name: str, root: Path = QUERIES) -> Query:
-    """One query by name (read fresh from disk)."""
+    """One query by name, read fresh from disk (an edited file is seen at once). The folder is
+    searched only when the file where the name was last found is gone or no longer holds it."""
+    known = _FOUND_AT.get((root, name))
+    if known is not None and known.is_file():
+        query = read_query(known)
+        if query.name == name:
+            return query
+    query = _find_query(name, root)
+    _FOUND_AT[(root, name)] = query.path
+    return query
+
+
+def _find_query(name: str, root: Path) -> Query:
     for path in query_files(root):
         # The name is in the header; the file name normally matches it, so look there first.
         if path.stem == name:

@@ -294,3 +294,25 @@ def test_browser_open_run_and_preview_with_a_screenshot(demo_db, tmp_path):
         assert page.locator('[data-testid="stDataFrame"]').count() == 2
         browser.screenshot(page, ROOT / "artifacts" / "screenshots" / "catalog-run.png", width=1280)
         chromium.close()
+
+
+def test_get_query_follows_a_moved_renamed_or_edited_file(tmp_path):
+    # get_query remembers where a name was found; it must still see an edit at once, find the
+    # file again after it moves, follow a name moved to another file, and say when it is gone.
+    root = tmp_path / "queries"
+    (root / "metrics").mkdir(parents=True)
+    header = "-- name: {name}\n-- title: t\n-- description: d\n-- params:\n-- columns: x\n"
+    first = root / "metrics" / "answer.sql"
+    first.write_text(header.format(name="answer") + "select 1 as x\n")
+    assert runner.get_query("answer", root).sql.endswith("select 1 as x\n")
+    first.write_text(header.format(name="answer") + "select 2 as x\n")          # edited
+    assert runner.get_query("answer", root).sql.endswith("select 2 as x\n")
+    (root / "quality").mkdir()
+    moved = first.rename(root / "quality" / "answer.sql")                         # moved
+    assert runner.get_query("answer", root).path == moved
+    moved.write_text(header.format(name="other") + "select 3 as x\n")            # renamed inside
+    (root / "metrics" / "elsewhere.sql").write_text(header.format(name="answer") + "select 4 as x\n")
+    assert runner.get_query("answer", root).sql.endswith("select 4 as x\n")
+    (root / "metrics" / "elsewhere.sql").unlink()                                  # gone
+    with pytest.raises(runner.QueryError, match="no query named 'answer'"):
+        runner.get_query("answer", root)

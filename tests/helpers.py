@@ -108,3 +108,31 @@ def assert_rate(k, key, num, den, value):
         assert k[key] is None, key
     else:
         assert k[key] == pytest.approx(value, rel=1e-12), key
+
+
+def open_page(db: Path, monkeypatch, page: str, period, *, role: str | None = None,
+              clean: bool = False, **state):
+    """``dashboard.py`` through AppTest on ``page`` (e.g. ``"pages/retention.py"``), the database
+    ``db``, the sidebar period set to Custom ``period`` (a (start, end) pair of dates or ISO
+    strings) and any other session state given. Local mode, with ``role`` as the test role if
+    given. ``clean``: assert the run raised no exception and showed no error."""
+    from streamlit.testing.v1 import AppTest
+
+    from outcomes.config import ROOT
+
+    monkeypatch.setenv("OUTCOMES_DB", str(db))
+    if role:
+        monkeypatch.setenv("OUTCOMES_TEST_ROLE", role)
+    else:
+        monkeypatch.delenv("OUTCOMES_TEST_ROLE", raising=False)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at.session_state["period"] = "Custom"
+    at.session_state["dates"] = tuple(
+        day if isinstance(day, dt.date) else dt.date.fromisoformat(day) for day in period)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.switch_page(page).run()
+    if clean:
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.error, [e.value for e in at.error]
+    return at

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import helpers
 from helpers import build_fixture
 from outcomes import check, config, runner
 from outcomes.runner import query_files, read_query
@@ -46,19 +47,9 @@ def queries_copy(tmp_path, monkeypatch):
 
 
 def open_page(db, monkeypatch, page="pages/catalog.py", **state):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("OUTCOMES_DB", str(db))
-    monkeypatch.delenv("OUTCOMES_TEST_ROLE", raising=False)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.session_state["period"] = "Custom"
-    at.session_state["dates"] = MARCH
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(page).run()
+    at = helpers.open_page(db, monkeypatch, page, MARCH, **state)
     assert not at.exception, [e.value for e in at.exception]
     return at
-
 
 def run_query(at, name: str):
     at.button(key=f"catalog_run_{name}").click().run()

@@ -4,15 +4,11 @@ selector, and an empty period."""
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
-
 import pytest
 
-from helpers import build_fixture
+from helpers import build_fixture, open_page
 from test_series_assessments import EPISODES, SCORES
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/assessments.py"
 
 
@@ -24,20 +20,7 @@ def db(tmp_path_factory):
 
 
 def page(db, monkeypatch, start, end, **state):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("OUTCOMES_DB", str(db))
-    monkeypatch.delenv("OUTCOMES_TEST_ROLE", raising=False)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.session_state["period"] = "Custom"
-    at.session_state["dates"] = (dt.date.fromisoformat(start), dt.date.fromisoformat(end))
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
-
+    return open_page(db, monkeypatch, PAGE, (start, end), clean=True, **state)
 
 def test_assessment_tiles_match_hand_computed_values(db, monkeypatch):
     """March 2024: 8 focus discharges, 6 measured on PHQ-9 (improved 2, deteriorated 1,

@@ -8,13 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-from pathlib import Path
 
 import pytest
 
+from helpers import open_page
 from test_report import CLIENT_IDS, ID_PATTERN, build_board_fixture
 
-ROOT = Path(__file__).resolve().parent.parent
 JANUARY = (dt.date(2024, 1, 1), dt.date(2024, 1, 31))
 EMPTY = (dt.date(2030, 1, 1), dt.date(2030, 1, 31))
 
@@ -25,19 +24,7 @@ def page_db(tmp_path_factory):
 
 
 def open_board(db, monkeypatch, period, role=None):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("OUTCOMES_DB", str(db))
-    if role:
-        monkeypatch.setenv("OUTCOMES_TEST_ROLE", role)
-    else:
-        monkeypatch.delenv("OUTCOMES_TEST_ROLE", raising=False)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.session_state["period"] = "Custom"
-    at.session_state["dates"] = period
-    at.switch_page("pages/board.py").run()
-    return at
-
+    return open_page(db, monkeypatch, "pages/board.py", period, role=role)
 
 def page_html(at) -> str:
     return "\n".join(element.proto.body for element in at.get("html"))

@@ -4,14 +4,10 @@ chart is drawn, and an empty period gives readable empty states (no traceback, n
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
-
 import pytest
 
-from helpers import build_fixture
+from helpers import build_fixture, open_page
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/relapse.py"
 
 
@@ -49,20 +45,7 @@ def db(tmp_path_factory):
 
 
 def page(db, monkeypatch, start, end, **state):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("OUTCOMES_DB", str(db))
-    monkeypatch.delenv("OUTCOMES_TEST_ROLE", raising=False)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.session_state["period"] = "Custom"
-    at.session_state["dates"] = (dt.date.fromisoformat(start), dt.date.fromisoformat(end))
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
-
+    return open_page(db, monkeypatch, PAGE, (start, end), clean=True, **state)
 
 def tiles(at) -> dict:
     return {m.label: (m.value, m.delta) for m in at.metric}

@@ -46,6 +46,7 @@ from pathlib import Path
 
 import pytest
 
+import helpers
 from helpers import build_fixture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,18 +96,7 @@ def page_db(tmp_path_factory):
 
 
 def open_page(db, monkeypatch, period, page="pages/retention.py", **state):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("OUTCOMES_DB", str(db))
-    monkeypatch.delenv("OUTCOMES_TEST_ROLE", raising=False)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.session_state["period"] = "Custom"
-    at.session_state["dates"] = period
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(page).run()
-    return at
-
+    return helpers.open_page(db, monkeypatch, page, period, **state)
 
 def metrics(at) -> dict[str, tuple[str, str]]:
     return {m.label: (m.value, m.delta) for m in at.metric}

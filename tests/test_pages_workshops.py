@@ -4,15 +4,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
-
 import pytest
 
-from helpers import build_fixture
+from helpers import build_fixture, open_page
 from test_series_workshops import CADENCE_EPISODES, CADENCE_ROWS
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/workshops.py"
 
 
@@ -25,18 +21,7 @@ def db(tmp_path_factory):
 
 
 def page(db, monkeypatch, start, end):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("OUTCOMES_DB", str(db))
-    monkeypatch.delenv("OUTCOMES_TEST_ROLE", raising=False)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.session_state["period"] = "Custom"
-    at.session_state["dates"] = (dt.date.fromisoformat(start), dt.date.fromisoformat(end))
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
-
+    return open_page(db, monkeypatch, PAGE, (start, end), clean=True)
 
 def test_workshop_tiles_and_cadence_notes(db, monkeypatch):
     """1 Mar .. 30 Apr 2024 (previous period: 30 Dec 2023 .. 29 Feb 2024, 61 days).

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from helpers import build_fixture
+from helpers import build_fixture, open_page
 from outcomes import workbench
 from outcomes.workbench import QueryError, Refused, TimedOut, run_select, validate
 
@@ -253,16 +253,9 @@ def test_python_variables_are_not_tables(db):
 
 
 def open_workbench(db, monkeypatch, sql: str | None = None, seconds: str | None = None):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("OUTCOMES_DB", str(db))
-    monkeypatch.delenv("OUTCOMES_TEST_ROLE", raising=False)
     if seconds:
         monkeypatch.setenv(workbench.TIME_LIMIT_ENV, seconds)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.session_state["period"] = "Custom"
-    at.session_state["dates"] = (dt.date(2024, 3, 1), dt.date(2024, 3, 31))
-    at.switch_page("pages/workbench.py").run()
+    at = open_page(db, monkeypatch, "pages/workbench.py", (dt.date(2024, 3, 1), dt.date(2024, 3, 31)))
     assert not at.exception, [e.value for e in at.exception]
     if sql is not None:
         at.text_area(key="workbench_sql").input(sql)

@@ -23,13 +23,9 @@ curriculum as (
 
 family_visits as (
     select s.client_id, vocab_key(s.topic) as topic_key
-    from workshop_sessions as s
+    from attended_workshops($program, $site) as s
     inner join period as p on s.session_date between p.period_start and p.period_end
-    where
-        s.status = 'attended'
-        and s.guests >= 1
-        and (cast($program as varchar) is null or s.program = $program)
-        and (cast($site as varchar) is null or s.site = $site)
+    where s.guests >= 1
 ),
 
 families as (

@@ -18,12 +18,8 @@ period as (
 
 attended_rows as (
     select s.guests
-    from workshop_sessions as s
+    from attended_workshops($program, $site) as s
     inner join period as p on s.session_date between p.period_start and p.period_end
-    where
-        s.status = 'attended'
-        and (cast($program as varchar) is null or s.program = $program)
-        and (cast($site as varchar) is null or s.site = $site)
 ),
 
 buckets as (

@@ -28,11 +28,7 @@ curriculum as (
 attended_rows as (
     -- every attended workshop row on or before the as-of date, within the filters
     select s.workshop_key, s.session_date, s.site, s.topic, s.guests
-    from workshop_sessions as s
-    where
-        s.status = 'attended'
-        and (cast($program as varchar) is null or s.program = $program)
-        and (cast($site as varchar) is null or s.site = $site)
+    from attended_workshops($program, $site) as s
 ),
 
 topic_counts as (

@@ -8,19 +8,8 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
-episodes as (
-    select * from focus_episodes($focus, $program, $site)
-),
-
 sessions_in_period as (
-    select s.status
-    from sessions as s
-    inner join period as p on s.session_date between p.period_start and p.period_end
-    where s.episode_id in (select episode_id from episodes)
+    select status from focus_sessions($start_date, $end_date, $focus, $program, $site)
 ),
 
 final as (

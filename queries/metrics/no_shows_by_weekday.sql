@@ -10,19 +10,10 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
-episodes as (
-    select episode_id from focus_episodes($focus, $program, $site)
-),
-
 scheduled_sessions as (
-    select isodow(s.session_date) as weekday, s.status
-    from sessions as s
-    inner join period as p on s.session_date between p.period_start and p.period_end
-    where s.episode_id in (select episode_id from episodes) and s.status in ('attended', 'no_show')
+    select isodow(session_date) as weekday, status
+    from focus_sessions($start_date, $end_date, $focus, $program, $site)
+    where status in ('attended', 'no_show')
 ),
 
 final as (

@@ -9,19 +9,9 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
-episodes as (
-    select episode_id from focus_episodes($focus, $program, $site)
-),
-
 sessions_in_period as (
-    select s.session_type, s.status
-    from sessions as s
-    inner join period as p on s.session_date between p.period_start and p.period_end
-    where s.episode_id in (select episode_id from episodes)
+    select session_type, status
+    from focus_sessions($start_date, $end_date, $focus, $program, $site)
 ),
 
 final as (

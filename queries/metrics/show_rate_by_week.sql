@@ -10,23 +10,13 @@
 
 with
 
-period as (
-    select * from reporting_period($start_date, $end_date)
-),
-
-episodes as (
-    select episode_id from focus_episodes($focus, $program, $site)
-),
-
 sessions_in_period as (
     select
-        s.status,
-        cast(date_trunc('week', s.session_date) as date) as week_start,
-        p.period_start,
-        p.period_end
-    from sessions as s
-    inner join period as p on s.session_date between p.period_start and p.period_end
-    where s.episode_id in (select episode_id from episodes)
+        status,
+        cast(date_trunc('week', session_date) as date) as week_start,
+        period_start,
+        period_end
+    from focus_sessions($start_date, $end_date, $focus, $program, $site)
 ),
 
 final as (

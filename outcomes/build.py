@@ -8,6 +8,8 @@ headers (``mapping.toml``), normalises vocabularies, checks every rule of
   ``relapse_events``) with proper types and the source ``line`` of every row;
 - ``rejects``: every broken rule of every rejected row (table, file, line, column, raw value,
   reason) and ``duplicate_rows``: exact duplicates that loaded once;
+- ``attendance_repeated_keys``: hashes of the (client_id, session_id) pairs that several rows
+  of the file share, found in the duplicate pass; the model groups only those rows;
 - ``build_info`` (one row: build id, time, as-of date, model hash) and ``source_files`` (each
   file's name, size, hash, rows read and how it was read);
 - the shared model of SPEC section 3 (``queries/model``), for the as-of date.
@@ -33,12 +35,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING, NamedTuple
+
 import duckdb
-import pandas as pd
 
 from . import contract, definitions
 from .contract import CODE, DATE, INT, NUMBER, TEXT, Column, Table
 from .runner import QUERIES, QueryError, build_model, model_queries
+
+if TYPE_CHECKING:  # pandas is imported where a CSV or Excel file needs it: a Parquet build
+    import pandas as pd  # never loads it (half a second of the command's start)
 
 TMP_MARK = ".tmp-"
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -72,6 +78,23 @@ class Source:
         return self.path.suffix.lower().lstrip(".")
 
 
+class FileSummary(NamedTuple):
+    table: str
+    file: str
+    rows_read: int
+    duplicates: int
+    rejected: int
+    loaded: int
+
+
+class ReasonCount(NamedTuple):
+    table: str
+    file: str
+    column: str
+    reason: str
+    rows: int
+
+
 @dataclass
 class BuildResult:
     db: Path
@@ -79,16 +102,16 @@ class BuildResult:
     as_of: dt.date
     seconds: float
     sources: list[Source]
-    summary: pd.DataFrame  # table, file, rows_read, duplicates, rejected, loaded
-    reasons: pd.DataFrame  # table, file, column, reason, rows
+    summary: list[FileSummary]  # one per file, in load order
+    reasons: list[ReasonCount]  # rejected rows by file, column and reason, most first
     flagged: list[str] = field(default_factory=list)  # loaded rows that break a program rule
 
     def report(self) -> str:
         """The readable summary the command prints."""
         lines = [f"Built {self.db} in {self.seconds:.1f} s; as-of date {self.as_of.isoformat()}.", ""]
-        width = max(len(str(f)) for f in self.summary["file"]) if len(self.summary) else 10
+        width = max((len(row.file) for row in self.summary), default=10)
         lines.append(f"{'file':<{width}}  {'read':>12}  {'duplicates':>10}  {'rejected':>9}  {'loaded':>12}")
-        for row in self.summary.itertuples():
+        for row in self.summary:
             note = "  (empty)" if row.rows_read == 0 else ""
             lines.append(
                 f"{row.file:<{width}}  {row.rows_read:>12,}  {row.duplicates:>10,}  "
@@ -100,9 +123,9 @@ class BuildResult:
             if source.ignored:
                 lines.append(f"note: {source.path.name}: columns not in the contract, ignored: "
                              + ", ".join(source.ignored))
-        if len(self.reasons):
+        if self.reasons:
             lines += ["", "Rejected rows by reason (one row can break several rules):"]
-            for row in self.reasons.itertuples():
+            for row in self.reasons:
                 lines.append(f"  {row.file}: {row.reason} ({row.column}): {row.rows:,}")
             lines.append("The rejected rows, with their line and raw value, are in the table "
                          "'rejects' and on the Data page.")
@@ -387,6 +410,8 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[s
 
 def _stage_csv_text(con: duckdb.DuckDBPyConnection, source: Source, mapping, text_path: Path) -> list[str | None]:
     """stage_csv for a file of 8-bit text (the export itself or its UTF-8 copy)."""
+    import pandas as pd
+
     header, encoding, delimiter = _csv_header(text_path, source.path)
     if delimiter != ",":
         source.notes.append(f"{DELIMITERS[delimiter]}-separated values")
@@ -510,6 +535,7 @@ def _excel_value(value, is_date: bool) -> str | None:
 
 def stage_xlsx(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[str | None]:
     import openpyxl
+    import pandas as pd
 
     try:
         book = openpyxl.load_workbook(source.path, read_only=True, data_only=True)
@@ -781,18 +807,47 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
     ).fetchone()[0]
 
     # 1. Exact duplicates (identical raw values in every column) load once. Rows whose hash
-    #    repeats are the only candidates; among them equal rows are found exactly.
+    #    repeats are the only candidates; among them equal rows are found exactly. A table
+    #    with a record key (attendance: client and session) hashes that key where the row
+    #    has it, which finds the same duplicates (they share the key) and, in the same pass,
+    #    the keys that repeat: kept as <table>_repeated_keys for the model (session_rows),
+    #    which then groups only those rows. A hash can collide or come from a row that is
+    #    later rejected: the set is a superset, which costs a little exact work, never a
+    #    wrong result.
+    source_of = {t: c for c, t in zip(file_columns, targets) if t}
     row_hash = f"hash({', '.join(file_columns)})"
-    con.execute(f"""
-        create or replace temp table dup_hashes_{name} as
-        select {row_hash} as h from raw_{name} group by h having count(*) > 1""")
+    candidates = f"{row_hash} in (select h from dup_hashes_{name})"
+    if table.record_key and all(k in source_of for k in table.record_key):
+        # a text column loads as its raw text, trimmed: where every part of the key is
+        # non-empty, the hash of the trimmed texts is the hash of the loaded values
+        assert all(table.column(k).type == TEXT for k in table.record_key)
+        texts = [f"trim({source_of[k]})" if types[source_of[k]] == "VARCHAR"
+                 else f"cast({source_of[k]} as varchar)" for k in table.record_key]
+        keyed = "coalesce(" + " and ".join(f"{t} <> ''" for t in texts) + ", false)"
+        key_hash = f"hash({', '.join(texts)})"
+        # two statements: one over the key's two columns, one over the (few) rows without a
+        # key; a single union or case expression reads every column of every row (slower)
+        con.execute(f"""
+            create or replace temp table dup_hashes_{name} as
+            select {key_hash} as h from raw_{name} where {keyed} group by h having count(*) > 1""")
+        con.execute(f"""
+            insert into dup_hashes_{name}
+            select {row_hash} as h from raw_{name} where not {keyed} group by h having count(*) > 1""")
+        candidates = (f"case when {keyed} then {key_hash} else {row_hash} end "
+                      f"in (select h from dup_hashes_{name})")
+    else:
+        con.execute(f"""
+            create or replace temp table dup_hashes_{name} as
+            select {row_hash} as h from raw_{name} group by h having count(*) > 1""")
+    if table.record_key:
+        con.execute(f"create table {name}_repeated_keys as select h as key_hash from dup_hashes_{name}")
     has_duplicates = con.execute(f"select count(*) from dup_hashes_{name}").fetchone()[0] > 0
     keep = "true"
     if has_duplicates:
         con.execute(f"""
             create or replace temp table dup_lines_{name} as
             with candidates as (
-                select * from raw_{name} where {row_hash} in (select h from dup_hashes_{name})
+                select * from raw_{name} where {candidates}
             ),
             ranked as (
                 select _line, min(_line) over (partition by {', '.join(file_columns)}) as first_line
@@ -806,7 +861,6 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
 
     # 2. Raw text (trimmed, empty = missing) and parsed value of every contract column, and
     #    whether the row breaks any rule: a view, computed as it is read.
-    source_of = {t: c for c, t in zip(file_columns, targets) if t}
     raw_exprs = ", ".join(
         f"{_raw(source_of.get(c.name), types.get(source_of.get(c.name)))} as raw_{c.name}"
         for c in table.columns
@@ -890,6 +944,8 @@ def _create_missing(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     """An optional table that was not exported exists empty, so queries can rely on it."""
     columns = ", ".join(f"{c.name} {c.sql_type}" for c in table.columns)
     con.execute(f"create table {table.name} (line bigint, {columns})")
+    if table.record_key:
+        con.execute(f"create table {table.name}_repeated_keys (key_hash ubigint)")
 
 
 def compute_as_of(con: duckdb.DuckDBPyConnection) -> dt.date | None:
@@ -1056,7 +1112,7 @@ def _write_records(con, sources, build_id, as_of, build_date, queries) -> None:
 
 
 def _result(con, db, build_id, as_of, sources, seconds) -> BuildResult:
-    summary = con.execute("""
+    rows = con.execute("""
         with files as (select table_name, file_name, rows_read, load_order from source_files),
         dups as (select table_name, count(*) as n from duplicate_rows group by all),
         rej as (select table_name, count(distinct line) as n from rejects group by all)
@@ -1064,14 +1120,15 @@ def _result(con, db, build_id, as_of, sources, seconds) -> BuildResult:
                coalesce(d.n, 0) as duplicates, coalesce(r.n, 0) as rejected
         from files f left join dups d using (table_name) left join rej r using (table_name)
         order by f.load_order
-    """).df()
-    summary["loaded"] = [
-        con.execute(f"select count(*) from {t}").fetchone()[0] for t in summary["table"]
+    """).fetchall()
+    summary = [
+        FileSummary(*row, con.execute(f"select count(*) from {row[0]}").fetchone()[0])
+        for row in rows
     ]
-    reasons = con.execute("""
+    reasons = [ReasonCount(*row) for row in con.execute("""
         select table_name as "table", source_file as file, column_name as "column", reason,
                count(*) as rows
-        from rejects group by all order by 1, rows desc""").df()
+        from rejects group by all order by 1, rows desc""").fetchall()]
     flagged = []
     for table in contract.TABLES:
         for column in table.columns:

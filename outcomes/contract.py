@@ -237,6 +237,9 @@ class Table:
     columns: tuple[Column, ...]
     required: bool = True
     key: str | None = None  # unique id: first row loads, later repeats are rejected
+    # Columns that name one real-world record (attendance: a client's session). Rows sharing
+    # them are grouped by the model; the build keeps the hashes of the ones that repeat.
+    record_key: tuple[str, ...] = ()
     checks: tuple[Check, ...] = ()
     description: str = ""
 
@@ -320,6 +323,7 @@ ATTENDANCE = Table(
             description="loved ones who came with the client to a workshop",
         ),
     ),
+    record_key=("client_id", "session_id"),
     description="One row per client per scheduled session.",
 )
 

@@ -23,6 +23,7 @@ from .runner import QUERIES, build_model
 SOURCE_TABLES = (
     "clients", "episodes", "attendance", "assessments", "relapse_events", "rejects",
     "duplicate_rows", "build_info", "source_files", "instrument_thresholds", "severity_bands",
+    "attendance_repeated_keys",
 )
 
 
@@ -97,8 +98,17 @@ def open_as_of(path: Path, as_of: dt.date | None, queries: Path = QUERIES) -> du
     memory = duckdb.connect()
     literal = "'" + str(Path(path).resolve()).replace("'", "''") + "'"
     memory.execute(f"attach {literal} as source (read_only)")
+    stored = {row[0] for row in memory.execute(
+        "select table_name from information_schema.tables where table_catalog = 'source'").fetchall()}
     for table in SOURCE_TABLES:
-        memory.execute(f"create view {table} as select * from source.main.{table}")
+        if table in stored:
+            memory.execute(f"create view {table} as select * from source.main.{table}")
+    if "attendance_repeated_keys" not in stored:
+        # a database built before the build kept these keys: find them in the loaded rows
+        memory.execute("""
+            create view attendance_repeated_keys as
+            select hash(client_id, session_id) as key_hash from source.main.attendance
+            where session_id is not null group by key_hash having count(*) > 1""")
     create_contract_macros(memory)
     build_model(memory, as_of, queries)
     return memory

@@ -71,9 +71,9 @@ def lines(con, table: str) -> list[int]:
 
 
 def summary_row(result, table: str) -> dict:
-    row = result.summary[result.summary["table"] == table]
+    row = [r for r in result.summary if r.table == table]
     assert len(row) == 1, result.summary
-    return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.iloc[0].to_dict().items()}
+    return row[0]._asdict()
 
 
 def run_cli(folder: Path, db: Path) -> subprocess.CompletedProcess:
@@ -205,7 +205,7 @@ def test_unknown_status_and_session_type_are_rejected(tmp_path):
     assert summary_row(result, "attendance") == {
         "table": "attendance", "file": "attendance.csv", "rows_read": 5, "duplicates": 0,
         "rejected": 3, "loaded": 2}
-    reasons = {(r.column, r.reason): r.rows for r in result.reasons.itertuples()}
+    reasons = {(r.column, r.reason): r.rows for r in result.reasons}
     assert reasons == {("status", NOT_A_STATUS): 2, ("session_type", session_type): 2}
 
 
@@ -613,7 +613,7 @@ def test_files_are_listed_in_the_contracts_order(tmp_path):
     folder = exports(tmp_path, clients=[{"client_id": "C1"}])
     result, con = build_db(folder, tmp_path)
     order = ["clients", "episodes", "attendance", "assessments", "relapse_events"]
-    assert result.summary["table"].tolist() == order
+    assert [row.table for row in result.summary] == order
     con.close()
     # store source_files backwards, so only an explicit order can list them right
     con = duckdb.connect(str(tmp_path / "fixture.duckdb"))
@@ -641,6 +641,48 @@ def test_broken_row_among_duplicates_is_still_rejected(tmp_path):
     assert summary_row(result, "attendance") == {
         "table": "attendance", "file": "attendance.csv", "rows_read": 3, "duplicates": 1,
         "rejected": 1, "loaded": 1}
+
+
+def test_duplicates_and_repeated_sessions_are_found_by_their_session_key(tmp_path):
+    # Attendance rows with a session_id are hashed by their loaded (client_id, session_id) in
+    # the duplicate pass, which also keeps the keys that repeat for the model. By hand:
+    #   line 2  C1 S1 attended             first row of C1's session S1
+    #   line 3  " C1 ", " S1 " no_show     other raw text (not a duplicate of line 2), but the
+    #                                      same loaded key: the same session
+    #   line 4  C1 S2 attended             C1's session S2
+    #   line 5  C1 S2 attended             identical to line 4: a duplicate, loads once
+    #   line 6  C2 S1 attended             another client's S1: a session of its own
+    #   line 7  C1 (no id) attended        no session id: a session of its own
+    # Loaded: lines 2, 3, 4, 6, 7. Sessions: C1's S1 (line 2 speaks for it: attended comes
+    # before no_show; 2 rows that disagree on status), C1's S2 (1 row left), line 7, C2's S1.
+    # Keys that repeat in the file: (C1, S1) only after trimming, (C1, S2) by the duplicate.
+    folder = exports(tmp_path)
+    write_csv(folder, "episodes", "episode_id,client_id,level_of_care,admit_date\n"
+              "E1,C1,2.1,2024-01-01\nE2,C2,2.1,2024-01-01\n")
+    header = "client_id,session_id,session_date,session_type,status\n"
+    write_csv(folder, "attendance", header
+              + "C1,S1,2024-01-02,group,attended\n"
+              + " C1 , S1 ,2024-01-02,group,no_show\n"
+              + "C1,S2,2024-01-03,group,attended\n"
+              + "C1,S2,2024-01-03,group,attended\n"
+              + "C2,S1,2024-01-02,group,attended\n"
+              + "C1,,2024-01-04,group,attended\n")
+    result, con = build_db(folder, tmp_path)
+    assert con.execute("select line, duplicate_of_line from duplicate_rows").fetchall() == [(5, 4)]
+    assert lines(con, "attendance") == [2, 3, 4, 6, 7]
+    assert con.execute("""
+        select client_id, session_id, line, status, rows_in_session, disagrees
+        from session_rows order by client_id, session_id nulls last""").fetchall() == [
+        ("C1", "S1", 2, "attended", 2, True),
+        ("C1", "S2", 4, "attended", 1, False),
+        ("C1", None, 7, "attended", 1, False),
+        ("C2", "S1", 6, "attended", 1, False),
+    ]
+    repeated = "select count(*) from attendance_repeated_keys where key_hash = hash($client, $session)"
+    assert con.execute(repeated, {"client": "C1", "session": "S1"}).fetchone()[0] == 1
+    assert con.execute(repeated, {"client": "C1", "session": "S2"}).fetchone()[0] == 1
+    assert con.execute(repeated, {"client": "C2", "session": "S1"}).fetchone()[0] == 0
+    assert summary_row(result, "attendance")["duplicates"] == 1
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 -- name: sessions
 -- title: Sessions with the episode and stay they belong to
 -- description: One row per session (see session_rows) with the episode it belongs to (see
---   belonging), how it was matched and that episode's stay. is_treatment is true for every
---   session type except workshop. Ten million rows are written once, so the table keeps what
+--   belonging), whether its date is outside the episode it names and that episode's stay.
+--   is_treatment is true for every session type except workshop. Ten million rows are
+--   written once, so the table keeps what
 --   the metrics read: an episode's level, program and site are in episode_windows; workshop
 --   topics, guests and keys are in workshop_sessions; session_id, clinician and duration are
---   in session_rows and attendance.
+--   in session_rows and attendance; the rule that matched a session is in row_episodes.
 -- params:
--- columns: line, client_id, session_date, session_type, status, is_treatment, episode_id, matched_by, outside_named_window, stay_id
+-- columns: line, client_id, session_date, session_type, status, is_treatment, episode_id, outside_named_window, stay_id
 -- materialize: table
 
 with
@@ -25,7 +26,6 @@ final as (
         s.status,
         s.session_type <> 'workshop' as is_treatment,
         s.episode_id,
-        s.matched_by,
         s.outside_named_window,
         s.stay_id
     from belonging_sessions as s

@@ -20,14 +20,21 @@ what runs next.
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import re
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pandas as pd
 
 from .config import QUERIES
+
+if TYPE_CHECKING:  # pandas loads only when a query's result is read into a frame
+    import pandas as pd
 
 HEADER_FIELDS = ("name", "title", "description", "params", "columns")
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
@@ -245,30 +252,100 @@ def model_queries(root: Path = QUERIES) -> list[Query]:
     return queries
 
 
+def _defined_names(query: Query) -> set[str]:
+    """The names a model file creates: its own, and for a macro file every macro in it."""
+    names = {query.name.lower()}
+    if query.materialize == "macro":
+        names |= {m.lower() for m in re.findall(r"(?i)\bmacro\s+(\w+)", query.sql)}
+    return names
+
+
+def model_dependencies(queries: list[Query]) -> list[set[int]]:
+    """For each model file, the earlier files it needs (by index), directly or through the
+    views and macros it reads: any earlier file whose object it names. A name in a comment
+    only costs a little parallelism; a dependency is never missed, because files that are
+    not named are independent of each other by construction (each reads only what it names)."""
+    defined = [_defined_names(q) for q in queries]
+    needs: list[set[int]] = []
+    for i, query in enumerate(queries):
+        words = {w.lower() for w in re.findall(r"\w+", query.sql)}
+        direct = {j for j in range(i) if defined[j] & words}
+        needs.append(direct.union(*(needs[j] for j in direct)) if direct else set())
+    return needs
+
+
+MODEL_WORKERS = 2  # model files with no dependency between them are built side by side
+
+
 def build_model(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: Path = QUERIES,
                 progress=None) -> None:
     """Create the model's macros, tables and views in ``con`` for the as-of date.
 
     ``as_of_date()`` is a macro returning the as-of date as a constant, for views (which take
     no parameters). The common-subplan optimizer is off while building: it would keep a copy
-    of a ten-million-row intermediate in memory instead of reading the table twice."""
+    of a ten-million-row intermediate in memory instead of reading the table twice.
+
+    Files are started in their numbered order on two cursors; each waits until the earlier
+    files it reads (model_dependencies) are built, so independent tables (the sessions and
+    the assessment scores) are written side by side. The first error stops the build."""
     if not isinstance(as_of, dt.date):
         raise QueryError(f"the as-of date must be a date, not {as_of!r}")
     con.execute(f"create or replace macro as_of_date() as date '{as_of.isoformat()}'")
-    con.execute("set disabled_optimizers = 'common_subplan'")
-    for query in model_queries(root):
-        if progress:
-            progress(f"model: {query.name}")
+    queries = model_queries(root)
+    needs = model_dependencies(queries)
+    failed = threading.Event()
+
+    def create(index: int, cursor: duckdb.DuckDBPyConnection) -> None:
+        query = queries[index]
+        for future in [futures[j] for j in sorted(needs[index])]:
+            future.result()  # re-raises an earlier file's error: this one cannot be built
+        if failed.is_set():
+            raise QueryError("an earlier model file failed")
         try:
             if query.materialize == "macro":
-                con.execute(query.sql)
+                cursor.execute(query.sql)
             elif query.materialize == "view":
                 if query.params:
                     raise QueryError(f"{query.path}: a view cannot take parameters (read model_as_of)")
-                con.execute(f'create or replace view "{query.name}" as\n{query.sql}')
+                cursor.execute(f'create or replace view "{query.name}" as\n{query.sql}')
             else:
                 bound = query.bind({"as_of": as_of})
-                con.execute(f'create or replace table "{query.name}" as\n{query.sql}', bound)
+                cursor.execute(f'create or replace table "{query.name}" as\n{query.sql}', bound)
         except duckdb.Error as exc:
+            failed.set()
             raise QueryError(f"{query.path.relative_to(root.parent)}: {exc}") from None
-    con.execute("reset disabled_optimizers")
+        except BaseException:
+            failed.set()
+            raise
+
+    cursors = queue.SimpleQueue()
+    opened = [con.cursor() for _ in range(MODEL_WORKERS)]
+    for cursor in opened:
+        cursor.execute("set disabled_optimizers = 'common_subplan'")
+        cursors.put(cursor)
+
+    def task(index: int) -> None:
+        cursor = cursors.get()
+        try:
+            create(index, cursor)
+        finally:
+            cursors.put(cursor)
+
+    futures: list[Future] = []
+    try:
+        with ThreadPoolExecutor(max_workers=MODEL_WORKERS, thread_name_prefix="model") as pool:
+            for index in range(len(queries)):  # in order: a task waits only on earlier ones
+                futures.append(pool.submit(task, index))
+            # progress from the calling thread (a page's callback must run in its own thread);
+            # the first failure in file order is the one reported (later files that needed
+            # it only say an earlier file failed)
+            for query, future in zip(queries, futures):
+                error = future.exception()
+                if error is not None:
+                    raise error
+                if progress:
+                    progress(f"model: {query.name}")
+    finally:
+        for cursor in opened:
+            cursor.execute("reset disabled_optimizers")
+            cursor.close()

@@ -621,6 +621,10 @@ create or replace macro parse_date(v) as
             try_strptime(regexp_extract(v, '^(\d{4}-\d{1,2}-\d{1,2})([ T].*)?$', 1), '%Y-%m-%d'),
             try_strptime(regexp_extract(v, '^(\d{1,2}/\d{1,2}/\d{4})([ T].*)?$', 1), '%m/%d/%Y')) as date)
     end;
+-- session_key_hash: the hash under which the build keeps the (client_id, session_id) pairs
+-- that several attendance rows share (attendance_repeated_keys); session_rows looks them up
+create or replace macro session_key_hash(client_id, session_id) as
+    hash(client_id, session_id, cast(0 as ubigint));
 create or replace macro parse_number(v) as
     case when isfinite(try_cast(v as double)) then try_cast(v as double) end;
 create or replace macro parse_int(v) as
@@ -810,35 +814,32 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
     #    repeats are the only candidates; among them equal rows are found exactly. A table
     #    with a record key (attendance: client and session) hashes that key where the row
     #    has it, which finds the same duplicates (they share the key) and, in the same pass,
-    #    the keys that repeat: kept as <table>_repeated_keys for the model (session_rows),
+    #    the keys that repeat: kept as <table>_repeated_keys (see session_key_hash) for the
+    #    model (session_rows),
     #    which then groups only those rows. A hash can collide or come from a row that is
     #    later rejected: the set is a superset, which costs a little exact work, never a
     #    wrong result.
     source_of = {t: c for c, t in zip(file_columns, targets) if t}
     row_hash = f"hash({', '.join(file_columns)})"
-    candidates = f"{row_hash} in (select h from dup_hashes_{name})"
     if table.record_key and all(k in source_of for k in table.record_key):
         # a text column loads as its raw text, trimmed: where every part of the key is
-        # non-empty, the hash of the trimmed texts is the hash of the loaded values
-        assert all(table.column(k).type == TEXT for k in table.record_key)
+        # non-empty, hash(key texts, 0) is session_key_hash of the loaded values. A row
+        # without a key hashes its other columns into the third place instead, so exact
+        # duplicates still share a hash. One expression over every row: cheaper than two
+        # passes or a case between two hashes.
+        assert len(table.record_key) == 2 and all(table.column(k).type == TEXT for k in table.record_key)
         texts = [f"trim({source_of[k]})" if types[source_of[k]] == "VARCHAR"
                  else f"cast({source_of[k]} as varchar)" for k in table.record_key]
         keyed = "coalesce(" + " and ".join(f"{t} <> ''" for t in texts) + ", false)"
-        key_hash = f"hash({', '.join(texts)})"
-        # two statements: one over the key's two columns, one over the (few) rows without a
-        # key; a single union or case expression reads every column of every row (slower)
-        con.execute(f"""
-            create or replace temp table dup_hashes_{name} as
-            select {key_hash} as h from raw_{name} where {keyed} group by h having count(*) > 1""")
-        con.execute(f"""
-            insert into dup_hashes_{name}
-            select {row_hash} as h from raw_{name} where not {keyed} group by h having count(*) > 1""")
-        candidates = (f"case when {keyed} then {key_hash} else {row_hash} end "
-                      f"in (select h from dup_hashes_{name})")
+        others = [c for c in file_columns if c not in {source_of[k] for k in table.record_key}]
+        rest = f"hash({', '.join(others)})" if others else "cast(1 as ubigint)"
+        candidate_hash = f"hash({', '.join(texts)}, if({keyed}, cast(0 as ubigint), {rest}))"
     else:
-        con.execute(f"""
-            create or replace temp table dup_hashes_{name} as
-            select {row_hash} as h from raw_{name} group by h having count(*) > 1""")
+        candidate_hash = row_hash
+    con.execute(f"""
+        create or replace temp table dup_hashes_{name} as
+        select {candidate_hash} as h from raw_{name} group by h having count(*) > 1""")
+    candidates = f"{candidate_hash} in (select h from dup_hashes_{name})"
     if table.record_key:
         con.execute(f"create table {name}_repeated_keys as select h as key_hash from dup_hashes_{name}")
     has_duplicates = con.execute(f"select count(*) from dup_hashes_{name}").fetchone()[0] > 0

@@ -103,12 +103,12 @@ def open_as_of(path: Path, as_of: dt.date | None, queries: Path = QUERIES) -> du
     for table in SOURCE_TABLES:
         if table in stored:
             memory.execute(f"create view {table} as select * from source.main.{table}")
+    create_contract_macros(memory)
     if "attendance_repeated_keys" not in stored:
         # a database built before the build kept these keys: find them in the loaded rows
         memory.execute("""
             create view attendance_repeated_keys as
-            select hash(client_id, session_id) as key_hash from source.main.attendance
+            select session_key_hash(client_id, session_id) as key_hash from source.main.attendance
             where session_id is not null group by key_hash having count(*) > 1""")
-    create_contract_macros(memory)
     build_model(memory, as_of, queries)
     return memory

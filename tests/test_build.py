@@ -678,7 +678,8 @@ def test_duplicates_and_repeated_sessions_are_found_by_their_session_key(tmp_pat
         ("C1", None, 7, "attended", 1, False),
         ("C2", "S1", 6, "attended", 1, False),
     ]
-    repeated = "select count(*) from attendance_repeated_keys where key_hash = hash($client, $session)"
+    repeated = ("select count(*) from attendance_repeated_keys "
+                "where key_hash = session_key_hash($client, $session)")
     assert con.execute(repeated, {"client": "C1", "session": "S1"}).fetchone()[0] == 1
     assert con.execute(repeated, {"client": "C1", "session": "S2"}).fetchone()[0] == 1
     assert con.execute(repeated, {"client": "C2", "session": "S1"}).fetchone()[0] == 0

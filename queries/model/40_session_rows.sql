@@ -6,11 +6,11 @@
 --   excused), then by date, then by file line. Rows without a session_id are sessions of their
 --   own. rows_in_session counts the rows behind a session and disagrees marks sessions whose
 --   rows differ in date, type or status (listed on the Data page). Only the rows whose
---   hash(client_id, session_id) is in attendance_repeated_keys are grouped exactly, so the
---   common case, one row a session, costs one pass. The build writes that table while it
---   looks for duplicate rows: the hashes of the (client_id, session_id) pairs that more than
---   one row of the file shares (a superset: rows it later rejects count too, and a hash can
---   collide, which only sends a few single rows through the exact grouping).
+--   session_key_hash(client_id, session_id) is in attendance_repeated_keys are grouped
+--   exactly, so the common case, one row a session, costs one pass. The build writes that
+--   table while it looks for duplicate rows: the hashes of the (client_id, session_id) pairs
+--   that more than one row of the file shares (a superset: rows it later rejects count too,
+--   and a hash can collide, which only sends a few single rows through the exact grouping).
 -- params:
 -- columns: line, client_id, session_id, session_date, session_type, status, episode_id, topic, clinician, duration_minutes, guests, rows_in_session, disagrees
 -- materialize: view
@@ -30,7 +30,7 @@ repeated_keys as (
 candidates as (
     select *
     from known_rows
-    where session_id is not null and hash(client_id, session_id) in (select key_hash from repeated_keys)
+    where session_id is not null and session_key_hash(client_id, session_id) in (select key_hash from repeated_keys)
 ),
 
 grouped as (
@@ -53,7 +53,7 @@ grouped as (
 single_rows as (
     select *, 1 as rows_in_session, false as disagrees
     from known_rows
-    where session_id is null or hash(client_id, session_id) not in (select key_hash from repeated_keys)
+    where session_id is null or session_key_hash(client_id, session_id) not in (select key_hash from repeated_keys)
 ),
 
 final as (

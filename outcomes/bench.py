@@ -8,8 +8,10 @@ run, on this machine:
 - **build**: ``python -m outcomes build`` in a child process: wall time, rows read per second,
   peak memory (the RSS of the process tree sampled every 50 ms, and the kernel's ru_maxrss of
   the build process; the larger is reported) and the database size; beside it the floor, the
-  time for DuckDB to read the same files into plain tables in a fresh database file, with no
-  checks (``create table t as select * from read_parquet(...)`` / ``read_csv(...)``);
+  time for DuckDB, in a child process too, to read the same files into plain tables in a
+  fresh database file, with no checks (``create table t as select * from read_parquet(...)``
+  / ``read_csv(...)``). Each K times, alternating floor and build (this VM's speed drifts by
+  a third over minutes, and both should see the same drift): medians, samples in the JSON;
 - **kpis**: the full ``kpis`` set (outcomes.kpis.kpis) for the 12 months ending at the as-of
   date on a warm read-only connection (one untimed run first), median of K; beside it the
   pandas peer (outcomes.pandas_peer) over the same exports, files loaded on every run as an
@@ -180,24 +182,46 @@ def measure_build(exports: Path, db: Path, log: Path) -> dict:
             "db_size_mb": db.stat().st_size / MB}
 
 
+FLOOR_SCRIPT = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+for table, file in zip(sys.argv[2::2], sys.argv[3::2]):
+    reader = "read_parquet" if file.endswith(".parquet") else "read_csv"
+    con.execute(f"create table {table} as select * from {reader}($path)", {"path": file})
+con.execute("checkpoint")
+con.close()
+"""
+
+
 def measure_build_floor(exports: Path, work: Path) -> float:
     """DuckDB reading the same files into plain tables in a fresh database file: no checks,
-    no model (the floor a build cannot beat)."""
-    import duckdb
-
+    no model (the floor a build cannot beat). Like the build, a new Python process: both
+    pay for starting Python and importing DuckDB."""
     path = work / "floor.duckdb"
     path.unlink(missing_ok=True)
+    files = [str(part) for table, file in export_files(exports).items() for part in (table, file)]
     started = time.perf_counter()
-    con = duckdb.connect(str(path))
-    for table, file in export_files(exports).items():
-        reader = "read_parquet" if file.suffix == ".parquet" else "read_csv"
-        con.execute(f"create table {table} as select * from {reader}($path)", {"path": str(file)})
-    con.execute("checkpoint")
-    con.close()
+    subprocess.run([sys.executable, "-c", FLOOR_SCRIPT, str(path), *files],
+                   cwd=config.ROOT, env=child_env(), check=True, capture_output=True)
     seconds = time.perf_counter() - started
     path.unlink(missing_ok=True)
     Path(str(path) + ".wal").unlink(missing_ok=True)
     return seconds
+
+
+def measure_build_and_floor(exports: Path, db: Path, log: Path, repeat: int) -> dict:
+    """The build and its floor, each ``repeat`` times, one after the other (floor, build,
+    floor, build...), so a slow spell of the machine slows both: medians of each, every
+    sample kept, peak memory the largest of the builds."""
+    floors, builds = [], []
+    for _ in range(repeat):
+        floors.append(measure_build_floor(exports, db.parent))
+        builds.append(measure_build(exports, db, log))
+    return {"seconds": statistics.median(b["seconds"] for b in builds),
+            "floor_seconds": statistics.median(floors),
+            "samples": [b["seconds"] for b in builds], "floor_samples": floors,
+            "peak_rss_mb": max(b["peak_rss_mb"] for b in builds),
+            "db_size_mb": builds[-1]["db_size_mb"]}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -601,10 +625,12 @@ def run_benchmark(clients: int = DEFAULT_CLIENTS, repeat: int = DEFAULT_REPEAT,
     exports, rows, generated = ensure_exports(work, clients)
     db = work / "bench.duckdb"
 
-    say("building the database (python -m outcomes build)")
-    build = measure_build(exports, db, work / "build.log")
-    say(f"build {build['seconds']:.1f} s, peak {build['peak_rss_mb']:.0f} MB; measuring the floor")
-    floor = measure_build_floor(exports, work)
+    say(f"building the database (python -m outcomes build) and the no-checks floor, {repeat} times each")
+    build = measure_build_and_floor(exports, db, work / "build.log", repeat)
+    floor = build["floor_seconds"]
+    say(f"build {build['seconds']:.1f} s (samples {', '.join(f'{x:.1f}' for x in build['samples'])}), "
+        f"floor {floor:.1f} s (samples {', '.join(f'{x:.1f}' for x in build['floor_samples'])}), "
+        f"peak {build['peak_rss_mb']:.0f} MB")
 
     con = database.connect(db)
     as_of = database.model_as_of(con)
@@ -634,6 +660,8 @@ def run_benchmark(clients: int = DEFAULT_CLIENTS, repeat: int = DEFAULT_REPEAT,
         "build_seconds": build["seconds"],
         "build_rows_per_second": total_rows / build["seconds"],
         "build_floor_seconds": floor,
+        "build_samples": build["samples"],
+        "build_floor_samples": build["floor_samples"],
         "build_peak_rss_mb": build["peak_rss_mb"],
         "db_size_mb": build["db_size_mb"],
         "as_of": as_of.isoformat(),
@@ -677,9 +705,12 @@ def to_table(r: dict) -> str:
         f"DuckDB {m['duckdb']}, pandas {m['pandas']}; load average {r['load_average']['start'][0]} "
         f"at the start, {r['load_average']['end'][0]} at the end",
         "",
-        f"{'build':<34}{r['build_seconds']:>9.1f} s   {r['build_rows_per_second']:,.0f} rows/s",
-        f"{'  no-checks floor':<34}{r['build_floor_seconds']:>9.1f} s   build / floor "
-        f"{t['build_vs_floor']['value']:.1f}x ({t['build_vs_floor']['target']}: {_verdict(t['build_vs_floor'])})",
+        f"{'build':<34}{r['build_seconds']:>9.1f} s   {r['build_rows_per_second']:,.0f} rows/s   "
+        f"(runs: {', '.join(f'{x:.1f}' for x in r.get('build_samples', []))})",
+        f"{'  no-checks floor':<34}{r['build_floor_seconds']:>9.1f} s   "
+        f"(runs: {', '.join(f'{x:.1f}' for x in r.get('build_floor_samples', []))})",
+        f"{'  build / floor':<34}"
+        f"{t['build_vs_floor']['value']:>9.2f}x  ({t['build_vs_floor']['target']}: {_verdict(t['build_vs_floor'])})",
         f"{'  peak memory (RSS)':<34}{r['build_peak_rss_mb']:>9,.0f} MB  "
         f"({t['build_peak_rss']['target']}: {_verdict(t['build_peak_rss'])})",
         f"{'  database size':<34}{r['db_size_mb']:>9,.0f} MB",

@@ -53,6 +53,9 @@ def test_bench_prints_every_measurement(small_run):
                 "pandas_compute_seconds", "scan_floor_seconds"):
         assert result[key] > 0, key
     assert result["build_rows_per_second"] == pytest.approx(sum(result["rows"].values()) / result["build_seconds"])
+    # one run each (--repeat 1): the figures are those runs
+    assert result["build_samples"] == [result["build_seconds"]]
+    assert result["build_floor_samples"] == [result["build_floor_seconds"]]
     assert result["pandas_ratio"] == pytest.approx(result["pandas_seconds"] / result["kpis_seconds"])
     # the ratio compares the same work: the peer gave the SQL's numbers
     assert result["pandas_matches"] is True and result["pandas_differences"] == []

@@ -40,13 +40,13 @@ relapsing_clients as (
 ),
 
 scheduled as (
-    select s.line, s.client_id, s.session_date, s.status
+    select s.line, e.client_id, s.session_date, s.status
     from sessions as s
     inner join episodes as e on s.episode_id = e.episode_id
     where
         s.is_treatment
         and s.status in ('attended', 'no_show')
-        and s.client_id in (select client_id from relapsing_clients)
+        and e.client_id in (select client_id from relapsing_clients)
 ),
 
 before_relapse as (

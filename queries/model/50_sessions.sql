@@ -3,12 +3,13 @@
 -- description: One row per session (see session_rows) with the episode it belongs to (see
 --   belonging), whether its date is outside the episode it names and that episode's stay.
 --   is_treatment is true for every session type except workshop. Ten million rows are
---   written once, so the table keeps what
---   the metrics read: an episode's level, program and site are in episode_windows; workshop
---   topics, guests and keys are in workshop_sessions; session_id, clinician and duration are
---   in session_rows and attendance; the rule that matched a session is in row_episodes.
+--   written once, so the table keeps only what the metrics read: the client of a session
+--   that belongs to an episode is the episode's (belonging never crosses clients), and an
+--   episode's level, program and site are in episode_windows; workshop topics, guests and
+--   keys are in workshop_sessions; client_id, session_id, clinician and duration are in
+--   attendance (join on line); the rule that matched a session is in row_episodes.
 -- params:
--- columns: line, client_id, session_date, session_type, status, is_treatment, episode_id, outside_named_window, stay_id
+-- columns: line, session_date, session_type, status, is_treatment, episode_id, outside_named_window, stay_id
 -- materialize: table
 
 with
@@ -20,7 +21,6 @@ belonging_sessions as (
 final as (
     select
         s.line,
-        s.client_id,
         s.session_date,
         s.session_type,
         s.status,

@@ -13,13 +13,13 @@
 with
 
 workshop_sessions_ as (
-    select line, client_id, session_date, status, episode_id
+    select line, session_date, status, episode_id
     from sessions
     where session_type = 'workshop'
 ),
 
 attendance_rows as (
-    select line, session_id, topic, guests from attendance
+    select line, client_id, session_id, topic, guests from attendance
 ),
 
 episodes as (
@@ -27,7 +27,7 @@ episodes as (
 ),
 
 workshop_rows as (
-    select w.*, a.session_id, a.topic, a.guests
+    select w.*, a.client_id, a.session_id, a.topic, a.guests
     from workshop_sessions_ as w
     inner join attendance_rows as a on w.line = a.line
 ),

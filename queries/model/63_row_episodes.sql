@@ -14,7 +14,7 @@ with
 
 final as (
     select
-        'attendance' as source, s.line, s.client_id, s.session_date as row_date,
+        'attendance' as source, s.line, a.client_id, s.session_date as row_date,
         a.episode_id as named_episode_id, s.episode_id,
         case
             when s.episode_id is null then null

@@ -8,6 +8,9 @@
 --   episode's level, program and site are in episode_windows; workshop topics, guests and
 --   keys are in workshop_sessions; client_id, session_id, clinician and duration are in
 --   attendance (join on line); the rule that matched a session is in row_episodes.
+--   session_type and status are enums of the contract's values (session_type_code,
+--   status_code): compared with text as text is ('attended'), a misspelt value is an error
+--   rather than no rows, and they sort in the contract's order (group, individual, ...).
 -- params:
 -- columns: line, session_date, session_type, status, is_treatment, episode_id, outside_named_window, stay_id
 -- materialize: table
@@ -22,8 +25,8 @@ final as (
     select
         s.line,
         s.session_date,
-        s.session_type,
-        s.status,
+        cast(s.session_type as session_type_code) as session_type,
+        cast(s.status as status_code) as status,
         s.session_type <> 'workshop' as is_treatment,
         s.episode_id,
         s.outside_named_window,

@@ -34,7 +34,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb

@@ -380,6 +380,8 @@ def run_page(db: Path, calls_file: Path) -> None:
     cold, recompute], ...]}."""
     import pickle
 
+    import pandas  # noqa: F401  the server has it loaded before any page runs: not a query's cost
+
     from . import db as database
 
     calls = []

@@ -71,6 +71,7 @@ class Source:
     work_dir: Path | None = None  # where a normalised copy may be written (next to the db)
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    raw_sql: str = ""  # the select behind the temp view raw_<table> (for another cursor)
 
     @property
     def format(self) -> str:
@@ -375,6 +376,13 @@ def _read_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: s
     con.execute("set preserve_insertion_order = false")
 
 
+def _raw_view(con: duckdb.DuckDBPyConnection, source: Source, sql: str) -> None:
+    """The temp view ``raw_<table>``: the file's rows with their ``_line`` and columns c0,
+    c1... It reads only the file or staging tables, so another cursor can make it too."""
+    source.raw_sql = sql
+    con.execute(f"create or replace temp view raw_{source.table.name} as {sql}")
+
+
 def _lf_copy(source: Source, path: Path) -> Path:
     """A copy of ``path`` (the file or its UTF-8 copy) with every CRLF turned into LF (line
     numbers stay the same)."""
@@ -460,8 +468,7 @@ def _stage_csv_text(con: duckdb.DuckDBPyConnection, source: Source, mapping, tex
         _register(con, "skipped_lines", frame)
         con.execute(f"create or replace table staging.skips_{table} as select * from skipped_lines")
         con.unregister("skipped_lines")
-        con.execute(f"""
-            create or replace temp view raw_{table} as
+        _raw_view(con, source, f"""
             select r._record + 1 + coalesce(s.skipped, 0) as _line, r.* exclude (_record)
             from staging.csv_{table} as r
             asof left join staging.skips_{table} as s on r._record > s.good_before""")
@@ -481,8 +488,7 @@ def _stage_csv_text(con: duckdb.DuckDBPyConnection, source: Source, mapping, tex
         _register(con, "record_lines", frame)
         con.execute(f"create or replace table staging.lines_{table} as select * from record_lines")
         con.unregister("record_lines")
-        con.execute(f"""
-            create or replace temp view raw_{table} as
+        _raw_view(con, source, f"""
             select l._line, r.* exclude (_record)
             from staging.csv_{table} as r inner join staging.lines_{table} as l using (_record)""")
     reasons = {
@@ -572,8 +578,7 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> list[
     _register(con, "xlsx_rows", frame)
     con.execute(f"create or replace table staging.xlsx_{source.table.name} as select * from xlsx_rows")
     con.unregister("xlsx_rows")
-    con.execute(f"create or replace temp view raw_{source.table.name} as "
-                f"select * from staging.xlsx_{source.table.name}")
+    _raw_view(con, source, f"select * from staging.xlsx_{source.table.name}")
     source.encoding = "xlsx"
     source.types = ["VARCHAR"] * len(header)
     return targets
@@ -590,8 +595,8 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, source: Source, mapping) -> li
     header = [row[0] for row in described]
     targets = map_header(source, header, mapping)
     renamed = ", ".join(f'"{name.replace(chr(34), chr(34) * 2)}" as c{i}' for i, name in enumerate(header))
-    con.execute(
-        f"""create or replace temp view raw_{source.table.name} as
+    _raw_view(
+        con, source, f"""
         select file_row_number + 1 as _line, {renamed}
         from read_parquet({_sql_text(source.path)}, file_row_number = true)"""
     )
@@ -808,8 +813,9 @@ def rules(table: Table, build_date: dt.date) -> list[tuple[str, str, str]]:
 def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[str | None],
                 build_date: dt.date) -> None:
     """The view raw_<table> -> the canonical table <table>, with duplicates and rejects
-    recorded. Big tables take two passes over the file's rows (duplicates by hash, the
-    canonical table), a third only when some row breaks a rule, and no copy in memory."""
+    recorded. Big tables take two passes over the file's rows at once (duplicates by hash,
+    on a second cursor, and the canonical table), a third only when some row breaks a rule,
+    and no copy in memory."""
     table = source.table
     name = table.name
     file_name = _sql_text(source.path.name)
@@ -827,10 +833,9 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
     #    with a record key (attendance: client and session) hashes that key where the row
     #    has it, which finds the same duplicates (they share the key) and, in the same pass,
     #    the keys that repeat: kept as <table>_repeated_keys (see session_key_hash) for the
-    #    model (session_rows),
-    #    which then groups only those rows. A hash can collide or come from a row that is
-    #    later rejected: the set is a superset, which costs a little exact work, never a
-    #    wrong result.
+    #    model (session_rows), which then groups only those rows. A hash can collide or come
+    #    from a row that is later rejected: the set is a superset, which costs a little exact
+    #    work, never a wrong result. The hashing runs during step 3.
     source_of = {t: c for c, t in zip(file_columns, targets) if t}
     row_hash = f"hash({', '.join(file_columns)})"
     if table.record_key and all(k in source_of for k in table.record_key):
@@ -848,29 +853,6 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
         candidate_hash = f"hash({', '.join(texts)}, if({keyed}, cast(0 as ubigint), {rest}))"
     else:
         candidate_hash = row_hash
-    con.execute(f"""
-        create or replace temp table dup_hashes_{name} as
-        select {candidate_hash} as h from raw_{name} group by h having count(*) > 1""")
-    candidates = f"{candidate_hash} in (select h from dup_hashes_{name})"
-    if table.record_key:
-        con.execute(f"create table {name}_repeated_keys as select h as key_hash from dup_hashes_{name}")
-    has_duplicates = con.execute(f"select count(*) from dup_hashes_{name}").fetchone()[0] > 0
-    keep = "true"
-    if has_duplicates:
-        con.execute(f"""
-            create or replace temp table dup_lines_{name} as
-            with candidates as (
-                select * from raw_{name} where {candidates}
-            ),
-            ranked as (
-                select _line, min(_line) over (partition by {', '.join(file_columns)}) as first_line
-                from candidates
-            )
-            select _line, first_line from ranked where _line <> first_line""")
-        con.execute(f"""
-            insert into duplicate_rows
-            select {_sql_text(name)}, {file_name}, _line, first_line from dup_lines_{name}""")
-        keep = f"_line not in (select _line from dup_lines_{name})"
 
     # 2. Raw text (trimmed, empty = missing) and parsed value of every contract column, and
     #    whether the row breaks any rule: a view, computed as it is read.
@@ -887,22 +869,62 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
     con.execute(f"""
         create or replace temp view checked_{name} as
         with texts as (
-            select _line, {', '.join(file_columns)}, {raw_exprs} from raw_{name} where {keep}
+            select _line, {', '.join(file_columns)}, {raw_exprs} from raw_{name}
         ),
         values_ as (
             select _line, {', '.join('raw_' + c.name for c in table.columns)}, {parsed} from texts
         )
         select *, {broken_any} as _broken from values_""")
 
-    # 3. The rows that keep every rule make the canonical table.
-    checked_rows = con.execute(f"select count(*) from raw_{name} where {keep}").fetchone()[0]
-    typed = ", ".join(f"cast({c.name} as {c.sql_type}) as {c.name}" for c in table.columns)
-    con.execute(f"create table {name} as select _line as line, {typed} from checked_{name} where not _broken")
+    # 3. The rows that keep every rule make the canonical table. It is written while a second
+    #    cursor hashes the rows for step 1 (the two passes share the cores instead of taking
+    #    turns); so it takes duplicates too, and they are deleted once they are known.
+    def hash_rows() -> None:
+        cursor = con.cursor()
+        try:
+            cursor.execute(f"create or replace temp view raw_{name} as {source.raw_sql}")
+            cursor.execute(f"""
+                create or replace table staging.dup_hashes_{name} as
+                select {candidate_hash} as h from raw_{name} group by h having count(*) > 1""")
+        finally:
+            cursor.close()
 
-    # 4. Every rule: rows that break one go to rejects, once per broken rule. When every
-    #    checked row was kept (the common case) there is nothing to look for: no second pass.
+    typed = ", ".join(f"cast({c.name} as {c.sql_type}) as {c.name}" for c in table.columns)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hash-{name}") as pool:
+        hashing = pool.submit(hash_rows)
+        con.execute(f"create table {name} as select _line as line, {typed} from checked_{name} where not _broken")
+        hashing.result()
+
+    # 1 (continued). Among the rows whose hash repeats, equal rows are found exactly: every
+    #    one after the first is recorded and leaves the canonical table.
+    if table.record_key:
+        con.execute(f"create table {name}_repeated_keys as select h as key_hash from staging.dup_hashes_{name}")
+    keep = "true"
+    if con.execute(f"select count(*) from staging.dup_hashes_{name}").fetchone()[0]:
+        con.execute(f"""
+            create or replace temp table dup_lines_{name} as
+            with candidates as (
+                select * from raw_{name} where {candidate_hash} in (select h from staging.dup_hashes_{name})
+            ),
+            ranked as (
+                select _line, min(_line) over (partition by {', '.join(file_columns)}) as first_line
+                from candidates
+            )
+            select _line, first_line from ranked where _line <> first_line""")
+        con.execute(f"""
+            insert into duplicate_rows
+            select {_sql_text(name)}, {file_name}, _line, first_line from dup_lines_{name}""")
+        con.execute(f"delete from {name} where line in (select _line from dup_lines_{name})")
+        keep = f"_line not in (select _line from dup_lines_{name})"
+
+    # 4. Every rule: rows that break one go to rejects, once per broken rule (a duplicate of
+    #    a broken row is counted as a duplicate only). When every checked row was kept (the
+    #    common case) there is nothing to look for: no further pass.
+    checked_rows = con.execute(f"select count(*) from raw_{name} where {keep}").fetchone()[0]
     if con.execute(f"select count(*) from {name}").fetchone()[0] < checked_rows:
-        con.execute(f"create or replace table staging.broken_{name} as select * from checked_{name} where _broken")
+        con.execute(f"""
+            create or replace table staging.broken_{name} as
+            select * from checked_{name} where _broken and {keep}""")
         for column, condition, reason in table_rules:
             con.execute(f"""
                 insert into rejects

@@ -604,6 +604,46 @@ def test_exact_duplicates_load_once_and_are_counted(tmp_path):
         "rejected": 1, "loaded": 1}
 
 
+def test_parquet_duplicates_broken_rows_and_repeated_sessions(tmp_path):
+    # The Parquet path with every kind of row, written by hand (Parquet rows are numbered
+    # from 1; session ids are typed text, one with spaces around it):
+    #   row 1  C1 S1 2024-01-02 attended      loads; first row of C1's S1
+    #   row 2  C1 S1 2024-01-02 attended      identical to row 1: a duplicate
+    #   row 3  C1 " S1 " 2024-01-03 no_show   not a duplicate; the same session as row 1
+    #   row 4  C1 S2 "maybe"                   unknown status: rejected
+    #   row 5  C1 S2 "maybe"                   identical to row 4: a duplicate, not a reject
+    #   row 6  C1 (no id) 2024-01-04          loads; a session of its own
+    # Loaded 1, 3, 6; duplicates 2 (of 1) and 5 (of 4); one reject (row 4, status).
+    # Sessions: C1's S1 (row 1 speaks: attended first; 2 rows that disagree) and row 6.
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    folder = exports(tmp_path)
+    (folder / "attendance.csv").unlink()
+    pq.write_table(pa.table({
+        "client_id": ["C1"] * 6,
+        "session_id": ["S1", "S1", " S1 ", "S2", "S2", None],
+        "session_date": pa.array([dt.date(2024, 1, 2), dt.date(2024, 1, 2), dt.date(2024, 1, 3),
+                                  dt.date(2024, 1, 3), dt.date(2024, 1, 3), dt.date(2024, 1, 4)],
+                                 pa.date32()),
+        "session_type": ["group"] * 6,
+        "status": ["attended", "attended", "no_show", "maybe", "maybe", "attended"],
+    }), folder / "attendance.parquet")
+    result, con = build_db(folder, tmp_path)
+    assert lines(con, "attendance") == [1, 3, 6]
+    assert con.execute("select line, duplicate_of_line from duplicate_rows order by line").fetchall() == [
+        (2, 1), (5, 4)]
+    assert [r[2:4] for r in rejects(con, "attendance")] == [(4, "status")]
+    assert con.execute("""
+        select session_id, line, status, rows_in_session, disagrees
+        from session_rows order by session_id nulls last""").fetchall() == [
+        ("S1", 1, "attended", 2, True),
+        (None, 6, "attended", 1, False),
+    ]
+    assert summary_row(result, "attendance") == {
+        "table": "attendance", "file": "attendance.parquet", "rows_read": 6, "duplicates": 2,
+        "rejected": 1, "loaded": 3}
+
+
 def test_files_are_listed_in_the_contracts_order(tmp_path):
     # The summary, source_files and the Data page's load summary list the files in the order
     # they load (clients, episodes, attendance, assessments, relapse_events), whatever order

@@ -100,11 +100,12 @@ def open_as_of(path: Path, as_of: dt.date | None, queries: Path = QUERIES) -> du
     memory.execute(f"attach {literal} as source (read_only)")
     stored = {row[0] for row in memory.execute(
         "select table_name from information_schema.tables where table_catalog = 'source'").fetchall()}
+    old_build = "attendance_repeated_keys" not in stored
     for table in SOURCE_TABLES:
-        if table in stored:
+        if not (old_build and table == "attendance_repeated_keys"):
             memory.execute(f"create view {table} as select * from source.main.{table}")
     create_contract_macros(memory)
-    if "attendance_repeated_keys" not in stored:
+    if old_build:
         # a database built before the build kept these keys: find them in the loaded rows
         memory.execute("""
             create view attendance_repeated_keys as

@@ -8,8 +8,8 @@ headers (``mapping.toml``), normalises vocabularies, checks every rule of
   ``relapse_events``) with proper types and the source ``line`` of every row;
 - ``rejects``: every broken rule of every rejected row (table, file, line, column, raw value,
   reason) and ``duplicate_rows``: exact duplicates that loaded once;
-- ``attendance_repeated_keys``: hashes of the (client_id, session_id) pairs that several rows
-  of the file share, found in the duplicate pass; the model groups only those rows;
+- ``attendance_repeated_keys``: hashes of the (client_id, session_id) pairs that several
+  loaded rows share, found in the duplicate pass; the model groups only those rows;
 - ``build_info`` (one row: build id, time, as-of date, model hash) and ``source_files`` (each
   file's name, size, hash, rows read and how it was read);
 - the shared model of SPEC section 3 (``queries/model``), for the as-of date.
@@ -71,7 +71,6 @@ class Source:
     work_dir: Path | None = None  # where a normalised copy may be written (next to the db)
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    raw_sql: str = ""  # the select behind the temp view raw_<table> (for another cursor)
 
     @property
     def format(self) -> str:
@@ -378,8 +377,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: s
 
 def _raw_view(con: duckdb.DuckDBPyConnection, source: Source, sql: str) -> None:
     """The temp view ``raw_<table>``: the file's rows with their ``_line`` and columns c0,
-    c1... It reads only the file or staging tables, so another cursor can make it too."""
-    source.raw_sql = sql
+    c1..."""
     con.execute(f"create or replace temp view raw_{source.table.name} as {sql}")
 
 
@@ -813,48 +811,24 @@ def rules(table: Table, build_date: dt.date) -> list[tuple[str, str, str]]:
 def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[str | None],
                 build_date: dt.date) -> None:
     """The view raw_<table> -> the canonical table <table>, with duplicates and rejects
-    recorded. Big tables take two passes over the file's rows at once (duplicates by hash,
-    on a second cursor, and the canonical table), a third only when some row breaks a rule,
-    and no copy in memory."""
+    recorded. One pass over the file's rows writes the canonical table. Duplicates are looked
+    for among the loaded rows (a hash each, sorted); the file is read again only for the rows
+    that may repeat, and only when some row breaks a rule for those rows. No copy in memory."""
     table = source.table
     name = table.name
     file_name = _sql_text(source.path.name)
     file_columns = [f"c{i}" for i in range(len(targets))]
     types = dict(zip(file_columns, source.types))
-    # rows read = the rows staged + the malformed lines already rejected while reading
-    source.rows_read = con.execute(
-        f"""select (select count(*) from raw_{name})
-                 + (select count(distinct line) from rejects
-                    where table_name = {_sql_text(name)} and column_name = '(whole line)')"""
-    ).fetchone()[0]
-
-    # 1. Exact duplicates (identical raw values in every column) load once. Rows whose hash
-    #    repeats are the only candidates; among them equal rows are found exactly. A table
-    #    with a record key (attendance: client and session) hashes that key where the row
-    #    has it, which finds the same duplicates (they share the key) and, in the same pass,
-    #    the keys that repeat: kept as <table>_repeated_keys (see session_key_hash) for the
-    #    model (session_rows), which then groups only those rows. A hash can collide or come
-    #    from a row that is later rejected: the set is a superset, which costs a little exact
-    #    work, never a wrong result. The hashing runs during step 3.
     source_of = {t: c for c, t in zip(file_columns, targets) if t}
-    row_hash = f"hash({', '.join(file_columns)})"
-    if table.record_key and all(k in source_of for k in table.record_key):
-        # a text column loads as its raw text, trimmed: where every part of the key is
-        # non-empty, hash(key texts, 0) is session_key_hash of the loaded values. A row
-        # without a key hashes its other columns into the third place instead, so exact
-        # duplicates still share a hash. One expression over every row: cheaper than two
-        # passes or a case between two hashes.
-        assert len(table.record_key) == 2 and all(table.column(k).type == TEXT for k in table.record_key)
-        texts = [f"trim({source_of[k]})" if types[source_of[k]] == "VARCHAR"
-                 else f"cast({source_of[k]} as varchar)" for k in table.record_key]
-        keyed = "coalesce(" + " and ".join(f"{t} <> ''" for t in texts) + ", false)"
-        others = [c for c in file_columns if c not in {source_of[k] for k in table.record_key}]
-        rest = f"hash({', '.join(others)})" if others else "cast(1 as ubigint)"
-        candidate_hash = f"hash({', '.join(texts)}, if({keyed}, cast(0 as ubigint), {rest}))"
-    else:
-        candidate_hash = row_hash
+    # rows read = the rows staged + the malformed lines already rejected while reading
+    staged_rows, malformed = con.execute(
+        f"""select (select count(*) from raw_{name}),
+                   (select count(distinct line) from rejects
+                    where table_name = {_sql_text(name)} and column_name = '(whole line)')"""
+    ).fetchone()
+    source.rows_read = staged_rows + malformed
 
-    # 2. Raw text (trimmed, empty = missing) and parsed value of every contract column, and
+    # 1. Raw text (trimmed, empty = missing) and parsed value of every contract column, and
     #    whether the row breaks any rule: a view, computed as it is read.
     raw_exprs = ", ".join(
         f"{_raw(source_of.get(c.name), types.get(source_of.get(c.name)))} as raw_{c.name}"
@@ -876,35 +850,50 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
         )
         select *, {broken_any} as _broken from values_""")
 
-    # 3. The rows that keep every rule make the canonical table. It is written while a second
-    #    cursor hashes the rows for step 1 (the two passes share the cores instead of taking
-    #    turns); so it takes duplicates too, and they are deleted once they are known.
-    def hash_rows() -> None:
-        cursor = con.cursor()
-        try:
-            cursor.execute(f"create or replace temp view raw_{name} as {source.raw_sql}")
-            cursor.execute(f"""
-                create or replace table staging.dup_hashes_{name} as
-                select {candidate_hash} as h from raw_{name} group by h having count(*) > 1""")
-        finally:
-            cursor.close()
-
+    # 2. The rows that keep every rule make the canonical table (exact duplicates too, for
+    #    now: step 3 finds them and takes them out).
     typed = ", ".join(f"cast({c.name} as {c.sql_type}) as {c.name}" for c in table.columns)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hash-{name}") as pool:
-        hashing = pool.submit(hash_rows)
-        con.execute(f"create table {name} as select _line as line, {typed} from checked_{name} where not _broken")
-        hashing.result()
+    con.execute(f"create table {name} as select _line as line, {typed} from checked_{name} where not _broken")
+    loaded_rows = con.execute(f"select count(*) from {name}").fetchone()[0]
 
-    # 1 (continued). Among the rows whose hash repeats, equal rows are found exactly: every
-    #    one after the first is recorded and leaves the canonical table.
+    # 3. Exact duplicates (identical raw values in every file column) load once: each row
+    #    after the first is recorded in duplicate_rows and leaves the table. Equal raw rows
+    #    have equal loaded values, so only the loaded rows whose hash repeats can be
+    #    duplicates; those hashes are found by sorting (cheaper than grouping ten million
+    #    distinct values), then the file's rows behind them are compared exactly. A table
+    #    with a record key (attendance: client and session) hashes that key where a row has
+    #    it, which finds the same candidates (duplicates share their key) and, in the same
+    #    pass, the keys that repeat: kept as <table>_repeated_keys (see session_key_hash) for
+    #    the model (session_rows), which then groups only those rows. A hash can collide, and
+    #    a key can repeat only through an exact duplicate: the set is a superset, which costs
+    #    a little exact work, never a wrong result.
+    columns = [c.name for c in table.columns]
+    if table.record_key:
+        assert len(table.record_key) == 2, "session_key_hash takes two columns"
+        keyed = " and ".join(f"{k} is not null" for k in table.record_key)
+        others = [c for c in columns if c not in table.record_key]
+        row_hash = (f"hash({', '.join(table.record_key)}, "
+                    f"if({keyed}, cast(0 as ubigint), hash({', '.join(others)})))")
+    else:
+        row_hash = f"hash({', '.join(columns)})"
+    con.execute(f"""
+        create or replace table staging.dup_hashes_{name} as
+        with hashed as (
+            select {row_hash} as h from {name}
+        ),
+        sorted as (
+            select h, lag(h) over (order by h) as previous from hashed
+        )
+        select distinct h from sorted where h = previous""")
     if table.record_key:
         con.execute(f"create table {name}_repeated_keys as select h as key_hash from staging.dup_hashes_{name}")
-    keep = "true"
-    if con.execute(f"select count(*) from staging.dup_hashes_{name}").fetchone()[0]:
+
+    def record_duplicates(lines: str) -> None:
+        """Exact duplicates among the file's rows at ``lines`` (a query of _line values)."""
         con.execute(f"""
             create or replace temp table dup_lines_{name} as
             with candidates as (
-                select * from raw_{name} where {candidate_hash} in (select h from staging.dup_hashes_{name})
+                select * from raw_{name} where _line in ({lines})
             ),
             ranked as (
                 select _line, min(_line) over (partition by {', '.join(file_columns)}) as first_line
@@ -914,22 +903,26 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
         con.execute(f"""
             insert into duplicate_rows
             select {_sql_text(name)}, {file_name}, _line, first_line from dup_lines_{name}""")
-        con.execute(f"delete from {name} where line in (select _line from dup_lines_{name})")
-        keep = f"_line not in (select _line from dup_lines_{name})"
 
-    # 4. Every rule: rows that break one go to rejects, once per broken rule (a duplicate of
-    #    a broken row is counted as a duplicate only). When every checked row was kept (the
-    #    common case) there is nothing to look for: no further pass.
-    checked_rows = con.execute(f"select count(*) from raw_{name} where {keep}").fetchone()[0]
-    if con.execute(f"select count(*) from {name}").fetchone()[0] < checked_rows:
+    if con.execute(f"select count(*) from staging.dup_hashes_{name}").fetchone()[0]:
+        record_duplicates(f"select line from {name} where {row_hash} in (select h from staging.dup_hashes_{name})")
+        con.execute(f"delete from {name} where line in (select _line from dup_lines_{name})")
+
+    # 4. Every rule: rows that break one go to rejects, once per broken rule. Equal raw rows
+    #    break the same rules: the first is rejected, the later ones are duplicates only.
+    #    When every row was loaded (the common case) there is nothing to look for.
+    if loaded_rows < staged_rows:
         con.execute(f"""
             create or replace table staging.broken_{name} as
-            select * from checked_{name} where _broken and {keep}""")
+            select * from checked_{name} where _broken""")
+        record_duplicates(f"select _line from staging.broken_{name}")
         for column, condition, reason in table_rules:
             con.execute(f"""
                 insert into rejects
                 select {_sql_text(name)}, {file_name}, _line, {_sql_text(column)}, raw_{column}, {_sql_text(reason)}
-                from staging.broken_{name} where coalesce(({condition}), false)""")
+                from staging.broken_{name}
+                where coalesce(({condition}), false)
+                    and _line not in (select _line from dup_lines_{name})""")
 
     # 5. The cross-row rules, over the loaded rows of the small tables with ids. The ids are
     #    text columns, whose loaded value is the raw value the rejects keep (trimmed text).

@@ -665,10 +665,11 @@ def test_files_are_listed_in_the_contracts_order(tmp_path):
 
 
 def test_broken_row_among_duplicates_is_still_rejected(tmp_path):
-    # The build looks for broken rows only when fewer rows were kept than were checked, and
-    # the checked rows are the file's rows less the duplicates. Lines 2 and 3 are one row read
-    # twice (one duplicate); line 4 has an unknown status. Rows read 3, checked 2, kept 1: the
-    # broken row must still be found and rejected, and only line 2 loads.
+    # The build looks for broken rows only when fewer rows loaded than were read, counted
+    # before duplicates leave. Lines 2 and 3 are one row read twice (one duplicate); line 4
+    # has an unknown status. Rows read 3, loaded 2 then 1: the broken row must still be found
+    # and rejected (a count taken after the duplicate left would miss it: 3 - 1 duplicate =
+    # 2 checked rows, 1 kept), and only line 2 loads.
     folder = exports(tmp_path)
     write_csv(folder, "episodes", "episode_id,client_id,level_of_care,admit_date\nE1,C1,2.1,2024-01-01\n")
     write_csv(folder, "attendance", ATTENDANCE_HEADER
@@ -695,7 +696,8 @@ def test_duplicates_and_repeated_sessions_are_found_by_their_session_key(tmp_pat
     #   line 7  C1 (no id) attended        no session id: a session of its own
     # Loaded: lines 2, 3, 4, 6, 7. Sessions: C1's S1 (line 2 speaks for it: attended comes
     # before no_show; 2 rows that disagree on status), C1's S2 (1 row left), line 7, C2's S1.
-    # Keys that repeat in the file: (C1, S1) only after trimming, (C1, S2) by the duplicate.
+    # Keys that repeat among the loaded rows (duplicates included, before they leave): (C1, S1)
+    # only after trimming, (C1, S2) by the duplicate.
     folder = exports(tmp_path)
     write_csv(folder, "episodes", "episode_id,client_id,level_of_care,admit_date\n"
               "E1,C1,2.1,2024-01-01\nE2,C2,2.1,2024-01-01\n")

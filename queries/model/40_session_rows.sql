@@ -9,8 +9,9 @@
 --   session_key_hash(client_id, session_id) is in attendance_repeated_keys are grouped
 --   exactly, so the common case, one row a session, costs one pass. The build writes that
 --   table while it looks for duplicate rows: the hashes of the (client_id, session_id) pairs
---   that more than one row of the file shares (a superset: rows it later rejects count too,
---   and a hash can collide, which only sends a few single rows through the exact grouping).
+--   that more than one loaded row shares (a superset: a pair repeated only by an exact
+--   duplicate counts too, and a hash can collide, which only sends a few single rows through
+--   the exact grouping).
 -- params:
 -- columns: line, client_id, session_id, session_date, session_type, status, episode_id, topic, clinician, duration_minutes, guests, rows_in_session, disagrees
 -- materialize: view

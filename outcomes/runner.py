@@ -20,10 +20,8 @@ what runs next.
 from __future__ import annotations
 
 import datetime as dt
-import queue
 import re
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -284,22 +282,19 @@ def build_model(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: Path = QUE
     no parameters). The common-subplan optimizer is off while building: it would keep a copy
     of a ten-million-row intermediate in memory instead of reading the table twice.
 
-    Files are started in their numbered order on two cursors; each waits until the earlier
-    files it reads (model_dependencies) are built, so independent tables (the sessions and
-    the assessment scores) are written side by side. The first error stops the build."""
+    Files are built on two cursors, each as soon as the earlier files it reads
+    (model_dependencies) are built, lowest number first; so independent tables (the
+    sessions and the assessment scores) are written side by side, and no cursor sits
+    waiting for a file another one is building. After a failure no further file starts, and
+    of the files that broke the lowest-numbered is the one reported."""
     if not isinstance(as_of, dt.date):
         raise QueryError(f"the as-of date must be a date, not {as_of!r}")
     con.execute(f"create or replace macro as_of_date() as date '{as_of.isoformat()}'")
     queries = model_queries(root)
     needs = model_dependencies(queries)
-    failed = threading.Event()
 
     def create(index: int, cursor: duckdb.DuckDBPyConnection) -> None:
         query = queries[index]
-        for future in [futures[j] for j in sorted(needs[index])]:
-            future.result()  # re-raises an earlier file's error: this one cannot be built
-        if failed.is_set():
-            raise QueryError("an earlier model file failed")
         try:
             if query.materialize == "macro":
                 cursor.execute(query.sql)
@@ -311,39 +306,39 @@ def build_model(con: duckdb.DuckDBPyConnection, as_of: dt.date, root: Path = QUE
                 bound = query.bind({"as_of": as_of})
                 cursor.execute(f'create or replace table "{query.name}" as\n{query.sql}', bound)
         except duckdb.Error as exc:
-            failed.set()
             raise QueryError(f"{query.path.relative_to(root.parent)}: {exc}") from None
-        except BaseException:
-            failed.set()
-            raise
 
-    cursors = queue.SimpleQueue()
     opened = [con.cursor() for _ in range(MODEL_WORKERS)]
-    for cursor in opened:
-        cursor.execute("set disabled_optimizers = 'common_subplan'")
-        cursors.put(cursor)
-
-    def task(index: int) -> None:
-        cursor = cursors.get()
-        try:
-            create(index, cursor)
-        finally:
-            cursors.put(cursor)
-
-    futures: list[Future] = []
+    idle = list(opened)
     try:
+        for cursor in opened:
+            cursor.execute("set disabled_optimizers = 'common_subplan'")
+        waiting = list(range(len(queries)))
+        built: set[int] = set()
+        running: dict[Future, tuple[int, duckdb.DuckDBPyConnection]] = {}
+        errors: dict[int, BaseException] = {}
         with ThreadPoolExecutor(max_workers=MODEL_WORKERS, thread_name_prefix="model") as pool:
-            for index in range(len(queries)):  # in order: a task waits only on earlier ones
-                futures.append(pool.submit(task, index))
-            # progress from the calling thread (a page's callback must run in its own thread);
-            # the first failure in file order is the one reported (later files that needed
-            # it only say an earlier file failed)
-            for query, future in zip(queries, futures):
-                error = future.exception()
-                if error is not None:
-                    raise error
-                if progress:
-                    progress(f"model: {query.name}")
+            while running or (waiting and not errors):
+                ready = [i for i in waiting if needs[i] <= built]
+                while ready and idle and not errors:
+                    index = ready.pop(0)
+                    waiting.remove(index)
+                    cursor = idle.pop()
+                    running[pool.submit(create, index, cursor)] = (index, cursor)
+                # a file needs only earlier files: while none fails, something is running
+                assert running, "model files wait on each other"
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index, cursor = running.pop(future)
+                    idle.append(cursor)
+                    if future.exception() is not None:
+                        errors[index] = future.exception()
+                    else:
+                        built.add(index)
+                        if progress:  # from this thread: a page's callback is a Streamlit call
+                            progress(f"model: {queries[index].name}")
+        if errors:
+            raise errors[min(errors)]
     finally:
         for cursor in opened:
             cursor.execute("reset disabled_optimizers")

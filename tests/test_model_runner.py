@@ -68,5 +68,9 @@ def test_first_broken_file_is_named(root):
     # v reads a column a does not have: v fails, and so do m, t and w, which need it; the
     # error names v's file, the first that broke, not one of those that waited for it
     model_file(root / "model", "20_v", "view", "select no_such_column from a\n")
+    con = duckdb.connect()
     with pytest.raises(QueryError, match=r"20_v\.sql"):
-        build_model(duckdb.connect(), dt.date(2024, 6, 30), root)
+        build_model(con, dt.date(2024, 6, 30), root)
+    # and the files that need v never started
+    tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    assert not tables & {"t", "w"}

@@ -733,12 +733,14 @@ FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 
 
 def _raw(column: str, source_type: str | None) -> str:
-    """The raw text of a file column: trimmed, empty = missing (typed Parquet: as text)."""
+    """The raw value of a file column: text trimmed, empty = missing. A typed Parquet column
+    keeps its type here (the rules only ask whether it is missing); a reject stores it as
+    text."""
     if source_type is None:
         return "cast(null as varchar)"
     if source_type == "VARCHAR":
         return f"nullif(trim({column}), '')"
-    return f"cast({column} as varchar)"
+    return column
 
 
 def _parsed(column: Column, source: str | None, source_type: str | None) -> str:
@@ -919,7 +921,8 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
         for column, condition, reason in table_rules:
             con.execute(f"""
                 insert into rejects
-                select {_sql_text(name)}, {file_name}, _line, {_sql_text(column)}, raw_{column}, {_sql_text(reason)}
+                select {_sql_text(name)}, {file_name}, _line, {_sql_text(column)},
+                       cast(raw_{column} as varchar), {_sql_text(reason)}
                 from staging.broken_{name}
                 where coalesce(({condition}), false)
                     and _line not in (select _line from dup_lines_{name})""")

@@ -145,3 +145,37 @@ def test_follow_up_on_the_as_of_date_is_known(tmp_path):
     # (without the 03-15 score it would be 19 -> 1 -> not improved)
     assert_rate(k, "measurement_completion_rate", 1, 1, 1.0)
     assert_rate(k, "phq9_reliable_improvement_rate", 1, 1, 1.0)
+
+
+def test_short_episodes_baseline_after_discharge_and_no_early_follow_up(tmp_path):
+    """The baseline window does not stop at discharge; the follow-up window does, and it starts
+    14 days after the baseline. By hand (each episode admitted 2024-01-15, discharged
+    2024-01-20, so admit + 14 = 01-29 is after the discharge):
+    - A: one score on 01-25, after discharge but in the baseline window: baseline 01-25 (20);
+      no follow-up (its window 02-08 .. 01-20 is empty).
+    - B: 01-16 (20) and 01-18 (15), both before discharge: baseline 01-16; the latest score by
+      discharge is 01-18, but that is before 01-16 + 14 = 01-30: no follow-up.
+    - C: admitted 01-01 instead, discharged 01-20: 12-25 (20) is the baseline (admit - 7),
+      01-08 (14) is baseline + 14 and the latest by discharge: the follow-up; 01-21 (2) is
+      after discharge and does not count. Change 20 - 14 = 6.
+    """
+    db = build_fixture(tmp_path, episodes=[
+        ep("A", "A", discharge="2024-01-20"), ep("B", "B", discharge="2024-01-20"),
+        ep("C", "C", admit="2024-01-01", discharge="2024-01-20"),
+    ], assessments=[
+        sc("A", "2024-01-25", 20),
+        sc("B", "2024-01-16", 20), sc("B", "2024-01-18", 15),
+        sc("C", "2023-12-25", 20), sc("C", "2024-01-08", 14), sc("C", "2024-01-21", 2),
+    ])
+    import duckdb
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("""
+        select episode_id, strftime(baseline_date, '%m-%d'), baseline,
+               strftime(followup_date, '%m-%d'), followup, change
+        from episode_measures where instrument = 'PHQ-9' order by episode_id""").fetchall()
+    con.close()
+    assert rows == [
+        ("A", "01-25", 20.0, None, None, None),
+        ("B", "01-16", 20.0, None, None, None),
+        ("C", "12-25", 20.0, "01-08", 14.0, 6.0),
+    ]

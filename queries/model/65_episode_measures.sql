@@ -37,27 +37,40 @@ episode_instruments as (
     cross join thresholds as t
 ),
 
-baseline_dates as (
-    select e.episode_id, e.instrument, min(s.assessment_date) as baseline_date
+scores_in_reach as (
+    -- per episode and instrument, in one pass over its scores dated from admit_date - 7 to
+    -- the later of admit_date + 14 and discharge_date: the baseline (earliest date in the
+    -- baseline window) and the latest score dated on or before discharge_date. That latest
+    -- score is the follow-up when it is dated baseline date + 14 or later; when it is
+    -- earlier, no score is dated baseline date + 14 .. discharge_date.
+    select
+        e.episode_id,
+        e.instrument,
+        min(s.assessment_date) filter (where s.assessment_date <= e.admit_date + 14) as baseline_date,
+        arg_min(s.score, s.assessment_date) filter (where s.assessment_date <= e.admit_date + 14)
+            as baseline,
+        max(s.assessment_date) filter (where s.assessment_date <= e.discharge_date) as last_date,
+        arg_max(s.score, s.assessment_date) filter (where s.assessment_date <= e.discharge_date)
+            as last_score
     from episode_instruments as e
     inner join daily_scores as s
         on
             e.client_id = s.client_id
             and e.instrument = s.instrument
-            and s.assessment_date between e.admit_date - 7 and e.admit_date + 14
+            and s.assessment_date between e.admit_date - 7
+            and greatest(e.admit_date + 14, e.discharge_date)
     group by e.episode_id, e.instrument
 ),
 
-followup_dates as (
-    select e.episode_id, e.instrument, max(s.assessment_date) as followup_date
-    from episode_instruments as e
-    inner join baseline_dates as b on e.episode_id = b.episode_id and e.instrument = b.instrument
-    inner join daily_scores as s
-        on
-            e.client_id = s.client_id
-            and e.instrument = s.instrument
-            and s.assessment_date between b.baseline_date + 14 and e.discharge_date
-    group by e.episode_id, e.instrument
+measures as (
+    select
+        episode_id,
+        instrument,
+        baseline_date,
+        baseline,
+        if(last_date >= baseline_date + 14, last_date, null) as followup_date,
+        if(last_date >= baseline_date + 14, last_score, null) as followup
+    from scores_in_reach
 ),
 
 final as (
@@ -67,21 +80,16 @@ final as (
         e.instrument,
         e.admit_date,
         e.discharge_date,
-        b.baseline_date,
-        bs.score as baseline,
-        f.followup_date,
-        fs.score as followup,
-        bs.score - fs.score as change,
+        m.baseline_date,
+        m.baseline,
+        m.followup_date,
+        m.followup,
+        m.baseline - m.followup as change,
         e.reliable_change,
         e.response_fall,
         e.remission_below
     from episode_instruments as e
-    left join baseline_dates as b on e.episode_id = b.episode_id and e.instrument = b.instrument
-    left join daily_scores as bs
-        on e.client_id = bs.client_id and e.instrument = bs.instrument and b.baseline_date = bs.assessment_date
-    left join followup_dates as f on e.episode_id = f.episode_id and e.instrument = f.instrument
-    left join daily_scores as fs
-        on e.client_id = fs.client_id and e.instrument = fs.instrument and f.followup_date = fs.assessment_date
+    left join measures as m on e.episode_id = m.episode_id and e.instrument = m.instrument
 )
 
 select * from final

@@ -814,8 +814,9 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
                 build_date: dt.date) -> None:
     """The view raw_<table> -> the canonical table <table>, with duplicates and rejects
     recorded. One pass over the file's rows writes the canonical table. Duplicates are looked
-    for among the loaded rows (a hash each, sorted); the file is read again only for the rows
-    that may repeat, and only when some row breaks a rule for those rows. No copy in memory."""
+    for among the loaded rows (a hash each, sorted). The file is read again only when some
+    hash repeats (to compare those rows exactly) or some row broke a rule (to record why).
+    No copy in memory."""
     table = source.table
     name = table.name
     file_name = _sql_text(source.path.name)
@@ -866,9 +867,9 @@ def check_table(con: duckdb.DuckDBPyConnection, source: Source, targets: list[st
     #    with a record key (attendance: client and session) hashes that key where a row has
     #    it, which finds the same candidates (duplicates share their key) and, in the same
     #    pass, the keys that repeat: kept as <table>_repeated_keys (see session_key_hash) for
-    #    the model (session_rows), which then groups only those rows. A hash can collide, and
-    #    a key can repeat only through an exact duplicate: the set is a superset, which costs
-    #    a little exact work, never a wrong result.
+    #    the model (session_rows), which then groups only those rows. A hash can collide,
+    #    and a key whose only repeat is an exact duplicate (which then leaves) stays in the
+    #    set: it is a superset, which costs a little exact work, never a wrong result.
     columns = [c.name for c in table.columns]
     if table.record_key:
         assert len(table.record_key) == 2, "session_key_hash takes two columns"

@@ -728,6 +728,48 @@ def test_duplicates_and_repeated_sessions_are_found_by_their_session_key(tmp_pat
     assert summary_row(result, "attendance")["duplicates"] == 1
 
 
+def test_an_earlier_as_of_date_groups_sessions_in_an_old_database_too(tmp_path):
+    # A database built before attendance_repeated_keys existed has no such table: open_as_of
+    # finds the repeated keys in the loaded rows instead. The fixture of the test above, seen
+    # on 2024-01-03 (line 7, dated 01-04, is not known yet), by hand:
+    #   C1's S1: lines 2 and 3, line 2 speaks (attended before no_show), 2 rows that disagree
+    #   C1's S2: line 4 (line 5 was its duplicate and did not load)
+    #   C2's S1: line 6
+    # The same in the database as built and in a copy without the table.
+    from outcomes.db import open_as_of
+
+    folder = exports(tmp_path)
+    write_csv(folder, "episodes", "episode_id,client_id,level_of_care,admit_date\n"
+              "E1,C1,2.1,2024-01-01\nE2,C2,2.1,2024-01-01\n")
+    write_csv(folder, "attendance", "client_id,session_id,session_date,session_type,status\n"
+              + "C1,S1,2024-01-02,group,attended\n"
+              + " C1 , S1 ,2024-01-02,group,no_show\n"
+              + "C1,S2,2024-01-03,group,attended\n"
+              + "C1,S2,2024-01-03,group,attended\n"
+              + "C2,S1,2024-01-02,group,attended\n"
+              + "C1,,2024-01-04,group,attended\n")
+    _result, con = build_db(folder, tmp_path)
+    con.close()
+    built = tmp_path / "fixture.duckdb"
+    old = tmp_path / "old.duckdb"
+    shutil.copy(built, old)
+    with duckdb.connect(str(old)) as edit:
+        edit.execute("drop table attendance_repeated_keys")
+    expected = [
+        ("C1", "S1", 2, "attended", 2, True),
+        ("C1", "S2", 4, "attended", 1, False),
+        ("C2", "S1", 6, "attended", 1, False),
+    ]
+    for path in (built, old):
+        seen = open_as_of(path, dt.date(2024, 1, 3))
+        try:
+            assert seen.execute("""
+                select client_id, session_id, line, status, rows_in_session, disagrees
+                from session_rows order by client_id, session_id""").fetchall() == expected, path.name
+        finally:
+            seen.close()
+
+
 # ---------------------------------------------------------------------------------------------
 # Builds that cannot go on: exit status 2 and one message naming the file and the column
 # ---------------------------------------------------------------------------------------------

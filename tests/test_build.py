@@ -684,6 +684,23 @@ def test_broken_row_among_duplicates_is_still_rejected(tmp_path):
         "rejected": 1, "loaded": 1}
 
 
+def repeated_sessions_exports(tmp_path: Path) -> Path:
+    """Exports whose attendance has a session repeated only after trimming, an exact duplicate,
+    another client's session of the same id and a row without a session id (lines 2-7; the
+    two tests below work out what each line becomes)."""
+    folder = exports(tmp_path)
+    write_csv(folder, "episodes", "episode_id,client_id,level_of_care,admit_date\n"
+              "E1,C1,2.1,2024-01-01\nE2,C2,2.1,2024-01-01\n")
+    write_csv(folder, "attendance", "client_id,session_id,session_date,session_type,status\n"
+              + "C1,S1,2024-01-02,group,attended\n"
+              + " C1 , S1 ,2024-01-02,group,no_show\n"
+              + "C1,S2,2024-01-03,group,attended\n"
+              + "C1,S2,2024-01-03,group,attended\n"
+              + "C2,S1,2024-01-02,group,attended\n"
+              + "C1,,2024-01-04,group,attended\n")
+    return folder
+
+
 def test_duplicates_and_repeated_sessions_are_found_by_their_session_key(tmp_path):
     # Attendance rows with a session_id are hashed by their loaded (client_id, session_id) in
     # the duplicate pass, which also keeps the keys that repeat for the model. By hand:
@@ -698,18 +715,7 @@ def test_duplicates_and_repeated_sessions_are_found_by_their_session_key(tmp_pat
     # before no_show; 2 rows that disagree on status), C1's S2 (1 row left), line 7, C2's S1.
     # Keys that repeat among the loaded rows (duplicates included, before they leave): (C1, S1)
     # only after trimming, (C1, S2) by the duplicate.
-    folder = exports(tmp_path)
-    write_csv(folder, "episodes", "episode_id,client_id,level_of_care,admit_date\n"
-              "E1,C1,2.1,2024-01-01\nE2,C2,2.1,2024-01-01\n")
-    header = "client_id,session_id,session_date,session_type,status\n"
-    write_csv(folder, "attendance", header
-              + "C1,S1,2024-01-02,group,attended\n"
-              + " C1 , S1 ,2024-01-02,group,no_show\n"
-              + "C1,S2,2024-01-03,group,attended\n"
-              + "C1,S2,2024-01-03,group,attended\n"
-              + "C2,S1,2024-01-02,group,attended\n"
-              + "C1,,2024-01-04,group,attended\n")
-    result, con = build_db(folder, tmp_path)
+    result, con = build_db(repeated_sessions_exports(tmp_path), tmp_path)
     assert con.execute("select line, duplicate_of_line from duplicate_rows").fetchall() == [(5, 4)]
     assert lines(con, "attendance") == [2, 3, 4, 6, 7]
     assert con.execute("""
@@ -738,17 +744,7 @@ def test_an_earlier_as_of_date_groups_sessions_in_an_old_database_too(tmp_path):
     # The same in the database as built and in a copy without the table.
     from outcomes.db import open_as_of
 
-    folder = exports(tmp_path)
-    write_csv(folder, "episodes", "episode_id,client_id,level_of_care,admit_date\n"
-              "E1,C1,2.1,2024-01-01\nE2,C2,2.1,2024-01-01\n")
-    write_csv(folder, "attendance", "client_id,session_id,session_date,session_type,status\n"
-              + "C1,S1,2024-01-02,group,attended\n"
-              + " C1 , S1 ,2024-01-02,group,no_show\n"
-              + "C1,S2,2024-01-03,group,attended\n"
-              + "C1,S2,2024-01-03,group,attended\n"
-              + "C2,S1,2024-01-02,group,attended\n"
-              + "C1,,2024-01-04,group,attended\n")
-    _result, con = build_db(folder, tmp_path)
+    _result, con = build_db(repeated_sessions_exports(tmp_path), tmp_path)
     con.close()
     built = tmp_path / "fixture.duckdb"
     old = tmp_path / "old.duckdb"
